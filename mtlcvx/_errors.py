@@ -1,0 +1,29 @@
+"""Exceptions and warnings raised by mtlcvx."""
+
+
+class SolverError(RuntimeError):
+    """A reference solve did not reach an optimal status.
+
+    Attributes
+    ----------
+    status : str
+        The CVXPY status string (``"infeasible"``, ``"unbounded"``,
+        ``"solver_error"``, ``"user_limit"``...).
+    solver : str
+        Name of the solver that was used.
+    """
+
+    def __init__(self, message, status, solver=None):
+        super().__init__(message)
+        self.status = status
+        self.solver = solver
+
+
+class InaccurateSolutionWarning(UserWarning):
+    """The solver returned ``optimal_inaccurate``: the result is usable but
+    its certificate is weak, and :func:`mtlcvx.verify` will not pass it."""
+
+
+class ConvergenceWarning(UserWarning):
+    """A fast solver stopped at ``max_iter`` before its optimality measure
+    reached ``tol``."""

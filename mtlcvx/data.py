@@ -1,0 +1,300 @@
+"""The multi-task data container.
+
+Every estimator, reference model and experiment takes its data as a
+:class:`MultiTaskData`: ``T`` tasks, task ``t`` holding a design matrix
+``X_t`` of shape ``(n_t, d)`` (the same ``d`` for every task) and a target
+vector ``y_t`` of length ``n_t``.  The papers write the same as
+``D_t = {(x_i^{(t)}, y_i^{(t)})}``.
+"""
+
+import numbers
+
+import numpy as np
+from sklearn.utils import check_random_state
+
+__all__ = ["MultiTaskData", "as_multitask_data"]
+
+
+def _as_numeric_array(value, argument, task):
+    where = f"{argument}[{task}]"
+    try:
+        arr = np.asarray(value)
+    except Exception as exc:  # ragged nested lists and the like
+        raise TypeError(f"{where} could not be read as an array: {exc}") from None
+    if arr.dtype.kind == "c":
+        raise TypeError(f"{where} has complex dtype {arr.dtype}; mtlcvx works with real numbers only")
+    if arr.dtype.kind == "O":
+        try:
+            arr = arr.astype(np.float64)
+        except (TypeError, ValueError):
+            raise TypeError(f"{where} has non-numeric entries (object dtype)") from None
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{where} has non-numeric dtype {arr.dtype}")
+    arr = np.array(arr, dtype=np.float64, copy=True)
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{where} contains NaN or infinite values")
+    return arr
+
+
+def _check_task_list(value, argument):
+    if isinstance(value, np.ndarray) and argument == "Xs" and value.ndim == 3:
+        return list(value)
+    if not isinstance(value, (list, tuple)):
+        raise TypeError(
+            f"{argument} must be a list with one array per task, got {type(value).__name__}"
+        )
+    if len(value) == 0:
+        raise ValueError(f"{argument} is empty: at least one task is needed")
+    return list(value)
+
+
+class MultiTaskData:
+    """Validated per-task data ``(X_t, y_t)``, ``t = 0..T-1``.
+
+    Parameters
+    ----------
+    Xs : list of array-like, each of shape (n_t, d)
+        Design matrix of each task; every task has the same number ``d`` of
+        features and at least one sample.
+    ys : list of array-like, each of shape (n_t,) or (n_t, 1)
+        Target of each task.
+    feature_names : sequence of str, optional
+        Names of the ``d`` features.
+    task_labels : sequence, optional
+        Label of each task (kept from :meth:`from_long`); defaults to
+        ``0..T-1``.
+
+    The arrays are copied and made read-only, so the caller's arrays are
+    never modified and later code cannot modify ours by accident.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mtlcvx import MultiTaskData
+    >>> rng = np.random.default_rng(0)
+    >>> data = MultiTaskData([rng.normal(size=(5, 3)), rng.normal(size=(4, 3))],
+    ...                      [rng.normal(size=5), rng.normal(size=4)])
+    >>> data.n_tasks, data.n_features, data.n_samples
+    (2, 3, [5, 4])
+    """
+
+    def __init__(self, Xs, ys, feature_names=None, task_labels=None):
+        Xs = _check_task_list(Xs, "Xs")
+        ys = _check_task_list(ys, "ys")
+        if len(Xs) != len(ys):
+            raise ValueError(f"Xs has {len(Xs)} tasks but ys has {len(ys)}")
+        X_list, y_list = [], []
+        n_features = None
+        for t, (X, y) in enumerate(zip(Xs, ys)):
+            X = _as_numeric_array(X, "Xs", t)
+            y = _as_numeric_array(y, "ys", t)
+            if X.ndim != 2:
+                raise ValueError(f"Xs[{t}] must be 2-D (n_samples, n_features), got {X.ndim}-D")
+            if X.shape[0] == 0:
+                raise ValueError(f"Xs[{t}] has 0 samples: every task needs at least one")
+            if X.shape[1] == 0:
+                raise ValueError(f"Xs[{t}] has 0 features")
+            if n_features is None:
+                n_features = X.shape[1]
+            elif X.shape[1] != n_features:
+                raise ValueError(
+                    f"Xs[{t}] has {X.shape[1]} features but Xs[0] has {n_features}: "
+                    "all tasks must share the feature space"
+                )
+            if y.ndim == 2 and y.shape[1] == 1:
+                y = y[:, 0]
+            if y.ndim != 1:
+                raise ValueError(
+                    f"ys[{t}] must be 1-D (or one column), got shape {y.shape}"
+                )
+            if y.shape[0] != X.shape[0]:
+                raise ValueError(
+                    f"ys[{t}] has {y.shape[0]} samples but Xs[{t}] has {X.shape[0]}"
+                )
+            X.flags.writeable = False
+            y.flags.writeable = False
+            X_list.append(X)
+            y_list.append(y)
+        self.Xs = tuple(X_list)
+        self.ys = tuple(y_list)
+        self.feature_names = self._check_names(feature_names, n_features)
+        if task_labels is None:
+            task_labels = list(range(len(X_list)))
+        task_labels = list(task_labels)
+        if len(task_labels) != len(X_list):
+            raise ValueError(
+                f"task_labels has {len(task_labels)} entries for {len(X_list)} tasks"
+            )
+        self.task_labels = task_labels
+
+    @staticmethod
+    def _check_names(names, n_features):
+        if names is None:
+            return None
+        names = [str(n) for n in names]
+        if len(names) != n_features:
+            raise ValueError(f"feature_names has {len(names)} entries for {n_features} features")
+        return names
+
+    @classmethod
+    def from_long(cls, X, y, tasks, feature_names=None):
+        """Build from one long table with a task label per row.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, d)
+        y : array-like of shape (n,)
+        tasks : array-like of shape (n,)
+            Task label of each row (any hashable, sortable values).  Tasks
+            are ordered by sorted label; the labels are kept in
+            ``task_labels``.
+        """
+        X = _as_numeric_array(X, "X", "all")
+        y = _as_numeric_array(y, "y", "all")
+        tasks = np.asarray(tasks)
+        if X.ndim != 2:
+            raise ValueError(f"X must be 2-D (n_samples, n_features), got {X.ndim}-D")
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y[:, 0]
+        if y.ndim != 1:
+            raise ValueError(f"y must be 1-D, got shape {y.shape}")
+        if tasks.ndim != 1:
+            raise ValueError(f"tasks must be 1-D, got shape {tasks.shape}")
+        if not (X.shape[0] == y.shape[0] == tasks.shape[0]):
+            raise ValueError(
+                f"X, y and tasks must have the same number of rows, got "
+                f"{X.shape[0]}, {y.shape[0]} and {tasks.shape[0]}"
+            )
+        if X.shape[0] == 0:
+            raise ValueError("X is empty")
+        labels = np.unique(tasks)
+        Xs = [X[tasks == lab] for lab in labels]
+        ys = [y[tasks == lab] for lab in labels]
+        return cls(Xs, ys, feature_names=feature_names, task_labels=labels.tolist())
+
+    @property
+    def n_tasks(self):
+        """Number of tasks ``T`` (the papers' ``m`` or ``T``)."""
+        return len(self.Xs)
+
+    @property
+    def n_features(self):
+        """Number of features ``d`` (the papers' ``d``, ``p`` or ``P``)."""
+        return self.Xs[0].shape[1]
+
+    @property
+    def n_samples(self):
+        """List of per-task sample counts ``n_t``."""
+        return [X.shape[0] for X in self.Xs]
+
+    def __len__(self):
+        return self.n_tasks
+
+    def __getitem__(self, t):
+        return self.Xs[t], self.ys[t]
+
+    def __iter__(self):
+        return iter(zip(self.Xs, self.ys))
+
+    def __repr__(self):
+        n = self.n_samples
+        counts = f"{min(n)}..{max(n)}" if min(n) != max(n) else f"{n[0]}"
+        shared = ", shared X" if self.shares_X else ""
+        return (
+            f"MultiTaskData(n_tasks={self.n_tasks}, n_features={self.n_features}, "
+            f"n_samples per task={counts}, total={sum(n)}{shared})"
+        )
+
+    @property
+    def shares_X(self):
+        """True when every task has the same design matrix (one X for all)."""
+        X0 = self.Xs[0]
+        return all(X is X0 or (X.shape == X0.shape and np.array_equal(X, X0)) for X in self.Xs[1:])
+
+    def _replace(self, Xs, ys):
+        return MultiTaskData(Xs, ys, feature_names=self.feature_names, task_labels=self.task_labels)
+
+    def split(self, test_size=0.25, random_state=None):
+        """Split every task into a train and a test part.
+
+        Parameters
+        ----------
+        test_size : float in (0, 1) or int
+            Fraction (rounded, at least 1) or number of samples of each task
+            that go to the test part.  Each task keeps at least one sample
+            on each side.
+        random_state : int, RandomState or None
+
+        Returns
+        -------
+        train, test : MultiTaskData
+        """
+        rng = check_random_state(random_state)
+        if isinstance(test_size, numbers.Integral) and not isinstance(test_size, bool):
+            if test_size < 1:
+                raise ValueError(f"test_size must be >= 1 when an integer, got {test_size}")
+        elif isinstance(test_size, numbers.Real):
+            if not 0 < test_size < 1:
+                raise ValueError(f"test_size must be in (0, 1) when a fraction, got {test_size}")
+        else:
+            raise TypeError(f"test_size must be a float or an int, got {type(test_size).__name__}")
+        parts = ([], [], [], [])
+        for t, (X, y) in enumerate(self):
+            n = X.shape[0]
+            if isinstance(test_size, numbers.Integral):
+                n_test = int(test_size)
+            else:
+                n_test = max(1, int(round(test_size * n)))
+            if n_test >= n:
+                raise ValueError(
+                    f"test_size={test_size} leaves no training sample in task {t} (n={n})"
+                )
+            perm = rng.permutation(n)
+            test_idx, train_idx = np.sort(perm[:n_test]), np.sort(perm[n_test:])
+            for part, value in zip(parts, (X[train_idx], y[train_idx], X[test_idx], y[test_idx])):
+                part.append(value)
+        return self._replace(parts[0], parts[1]), self._replace(parts[2], parts[3])
+
+    def subset(self, indices):
+        """A new container with, for each task t, the rows ``indices[t]``."""
+        if len(indices) != self.n_tasks:
+            raise ValueError(f"indices has {len(indices)} entries for {self.n_tasks} tasks")
+        return self._replace(
+            [X[idx] for X, idx in zip(self.Xs, indices)],
+            [y[idx] for y, idx in zip(self.ys, indices)],
+        )
+
+    def centered(self):
+        """Per-task centred copy, and the means it removed.
+
+        Returns
+        -------
+        data : MultiTaskData
+            ``X_t - mean(X_t)``, ``y_t - mean(y_t)``.
+        X_means : ndarray of shape (d, T)
+        y_means : ndarray of shape (T,)
+        """
+        X_means = np.column_stack([X.mean(axis=0) for X in self.Xs])
+        y_means = np.array([y.mean() for y in self.ys])
+        data = self._replace(
+            [X - X_means[:, t] for t, X in enumerate(self.Xs)],
+            [y - y_means[t] for t, y in enumerate(self.ys)],
+        )
+        return data, X_means, y_means
+
+    def stacked(self):
+        """All tasks' rows stacked: ``(X, y, task_index)``."""
+        task = np.concatenate([np.full(n, t) for t, n in enumerate(self.n_samples)])
+        return np.vstack(self.Xs), np.concatenate(self.ys), task
+
+
+def as_multitask_data(Xs, ys=None):
+    """Return ``Xs`` if it is already a :class:`MultiTaskData` (with
+    ``ys=None``), else build one from the two lists."""
+    if isinstance(Xs, MultiTaskData):
+        if ys is not None:
+            raise ValueError("ys must be None when Xs is a MultiTaskData")
+        return Xs
+    if ys is None:
+        raise ValueError("ys is required when Xs is a list of arrays")
+    return MultiTaskData(Xs, ys)
