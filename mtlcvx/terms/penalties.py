@@ -229,13 +229,18 @@ class ClusteredPenalty(Penalty):
         return 2.0 / self._eta()
 
     def cvx(self, W):
+        expression, constraints, _ = self.cvx_with_M(W)
+        return expression, constraints
+
+    def cvx_with_M(self, W):
+        """``(expression, constraints, M)``, with the auxiliary variable."""
         T = W.shape[1]
         self._check_tasks(T)
         M = cp.Variable((T, T), symmetric=True, name="M")
         constraints = [cp.trace(M) == self.n_clusters, M >> 0, np.eye(T) - M >> 0]
         # matrix_frac(X, P) = tr(X^T P^{-1} X); with X = W^T it is
         # tr(W P^{-1} W^T).  P = eta I + M is parameter-affine, so DPP holds.
-        return cp.matrix_frac(W.T, self.eta * np.eye(T) + M), constraints
+        return cp.matrix_frac(W.T, self.eta * np.eye(T) + M), constraints, M
 
 
 def _capped_simplex_spectrum(sigma, eta, k):

@@ -1,0 +1,34 @@
+"""CVXPY reference models: one builder per convex subproblem.
+
+Every builder takes the data (a :class:`~mtlcvx.MultiTaskData`) first and
+returns a :class:`~mtlcvx.reference.base.ReferenceModel`: built once, DPP,
+``.solve(**parameters)`` gives a :class:`ReferenceResult` with a
+certificate, ``.objective_at(W, **parameters)`` evaluates the same
+objective in numpy.
+
+This package never imports :mod:`mtlcvx.solvers`: a reference that shared
+code with the fast path would check nothing.
+"""
+
+from .base import ReferenceModel, ReferenceResult
+from .baselines import (
+    ClusteredModel,
+    PenalizedModel,
+    clustered,
+    elastic_net,
+    group_lasso,
+    ridge,
+    trace_norm,
+)
+
+__all__ = [
+    "ReferenceModel",
+    "ReferenceResult",
+    "PenalizedModel",
+    "ClusteredModel",
+    "ridge",
+    "elastic_net",
+    "group_lasso",
+    "trace_norm",
+    "clustered",
+]
