@@ -1,9 +1,11 @@
 """mtlcvx: structured multi-task learning with CVXPY reference models and
 verified fast solvers."""
 
-from . import reference, terms
+from . import reference, solvers, terms
 from ._errors import ConvergenceWarning, InaccurateSolutionWarning, SolverError
 from .data import MultiTaskData
+from .models import STL, AllTasks, ClusMTL, GroupLasso, TraceNorm
+from .verify import VerificationReport, verify
 
 __version__ = "0.1.0"
 
@@ -12,6 +14,14 @@ __all__ = [
     "SolverError",
     "InaccurateSolutionWarning",
     "ConvergenceWarning",
+    "STL",
+    "AllTasks",
+    "GroupLasso",
+    "TraceNorm",
+    "ClusMTL",
+    "verify",
+    "VerificationReport",
     "reference",
+    "solvers",
     "terms",
 ]

@@ -153,18 +153,12 @@ class ClusteredModel(ReferenceModel):
         penalty = cp.matrix_frac(self.W_var.T, self._a * np.eye(T) + self._Mt)
         return self.loss.expr(self.W_var, self.data) + penalty, constraints
 
-    @staticmethod
-    def weights(rho1, rho2):
-        """``(c, eta)`` with ``eta = rho2 / rho1`` and ``c = rho1 eta (1 + eta)``."""
-        eta = rho2 / rho1
-        return rho1 * eta * (1.0 + eta), eta
-
     def _bind(self, params):
-        c, eta = self.weights(params["rho1"], params["rho2"])
+        c, eta = ClusteredPenalty.weights(params["rho1"], params["rho2"])
         self._a.value, self._b.value = eta / c, 1.0 / c
 
     def _objective_numpy(self, W, params):
-        c, eta = self.weights(params["rho1"], params["rho2"])
+        c, eta = ClusteredPenalty.weights(params["rho1"], params["rho2"])
         return self.loss.value(W, self.data) + c * ClusteredPenalty(self.n_clusters, eta).value(W)
 
     def _result(self, **fields):

@@ -87,6 +87,11 @@ class L1(Penalty):
     def prox(self, V, step):
         return soft_threshold(V, step)
 
+    @staticmethod
+    def dual_norm(G):
+        """``max_{j,t} |G_jt|``, the dual norm of ``||.||_1``."""
+        return float(np.abs(G).max())
+
 
 class L21(Penalty):
     r"""``||W||_{2,1} = sum_j ||W_j||_2``, the l2 norm of each row (feature)
@@ -141,6 +146,11 @@ class NuclearNorm(Penalty):
     def prox(self, V, step):
         return singular_value_threshold(V, step)
 
+    @staticmethod
+    def dual_norm(G):
+        """``sigma_max(G)``, the spectral norm, dual of the trace norm."""
+        return float(np.linalg.norm(G, 2))
+
 
 class ClusteredPenalty(Penalty):
     r"""Convex clustered-MTL penalty of Jacob, Bach and Vert (2009), as in
@@ -183,6 +193,13 @@ class ClusteredPenalty(Penalty):
 
     def __repr__(self):
         return f"ClusteredPenalty(n_clusters={self.n_clusters}, eta={self._eta()})"
+
+    @staticmethod
+    def weights(rho1, rho2):
+        """MALSAR's parametrisation: ``(c, eta)`` with ``eta = rho2 / rho1``
+        and ``c = rho1 eta (1 + eta)``, the factor of the penalty."""
+        eta = rho2 / rho1
+        return rho1 * eta * (1.0 + eta), eta
 
     def _eta(self):
         eta = self.eta.value if isinstance(self.eta, cp.Parameter) else self.eta

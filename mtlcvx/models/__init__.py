@@ -1,0 +1,11 @@
+"""Estimators with scikit-learn conventions; one module per formulation.
+
+The non-convex outer loops of the structured methods live here, around
+the reference models (:mod:`mtlcvx.reference`) and the fast solvers
+(:mod:`mtlcvx.solvers`).
+"""
+
+from .base import MultiTaskEstimator
+from .baselines import STL, AllTasks, ClusMTL, GroupLasso, TraceNorm
+
+__all__ = ["MultiTaskEstimator", "STL", "AllTasks", "GroupLasso", "TraceNorm", "ClusMTL"]

@@ -1,0 +1,19 @@
+"""Fast numpy solvers, generic and paper-agnostic.
+
+This package never imports :mod:`cvxpy` (tested): the fast path must stay
+independent of the reference it is checked against.
+"""
+
+from .apg import SolverInfo, accelerated_proximal_gradient, gradient_mapping_norm
+from .composite import solve_norm_penalized
+from .least_squares import BlockLeastSquares, norm_penalized_gap, ridge_closed_form
+
+__all__ = [
+    "SolverInfo",
+    "accelerated_proximal_gradient",
+    "gradient_mapping_norm",
+    "solve_norm_penalized",
+    "BlockLeastSquares",
+    "norm_penalized_gap",
+    "ridge_closed_form",
+]
