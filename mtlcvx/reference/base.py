@@ -295,7 +295,11 @@ class ReferenceModel:
         solve_time = time.perf_counter() - start
         if hasattr(inverse[-1], "solver_options"):
             inverse[-1].solver_options = opts
-        self.problem.unpack_results(raw, chain, inverse)
+        with warnings.catch_warnings():
+            # CVXPY's generic "may be inaccurate" notice: solve() raises or
+            # warns with the status and the certificate instead.
+            warnings.filterwarnings("ignore", message="Solution may be inaccurate")
+            self.problem.unpack_results(raw, chain, inverse)
         if solver == cp.CLARABEL:
             primal, dual = raw.obj_val, raw.obj_val_dual
             solve_time = getattr(raw, "solve_time", solve_time)

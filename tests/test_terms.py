@@ -1,0 +1,157 @@
+"""Every term: numpy value == CVXPY value (rel 1e-10), prox == CVXPY
+solution of the prox problem (rel 1e-6), gradients == central finite
+differences (rel 1e-6)."""
+
+import cvxpy as cp
+import numpy as np
+import pytest
+
+import mtlcvx as mc
+from mtlcvx.terms import (
+    L1,
+    L21,
+    ClusteredPenalty,
+    LogisticLoss,
+    NuclearNorm,
+    SquaredFrobenius,
+    SquaredLoss,
+)
+
+from conftest import make_data, rel
+
+PENALTIES = [L1(), L21(), SquaredFrobenius(), NuclearNorm()]
+LOSSES = [SquaredLoss("sum"), SquaredLoss("mean"), LogisticLoss("sum"), LogisticLoss("mean")]
+
+
+def _classification(data, zero_one=False):
+    ys = [np.where(y > 0, 1.0, 0.0 if zero_one else -1.0) for y in data.ys]
+    return mc.MultiTaskData(list(data.Xs), ys)
+
+
+def _data_for(loss, seed):
+    data = make_data(d=7, T=3, n=9, seed=seed, ragged=True)
+    return _classification(data, zero_one=seed % 2 == 0) if isinstance(loss, LogisticLoss) else data
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("term", PENALTIES, ids=repr)
+def test_penalty_numpy_value_equals_cvxpy_value(term, seed):
+    W = np.random.default_rng(seed).normal(size=(6, 4))
+    assert rel(term.value(W), term.expr(cp.Constant(W)).value) <= 1e-10
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("loss", LOSSES, ids=repr)
+def test_loss_numpy_value_equals_cvxpy_value(loss, seed):
+    data = _data_for(loss, seed)
+    W = np.random.default_rng(seed).normal(size=(data.n_features, data.n_tasks))
+    assert rel(loss.value(W, data), loss.expr(cp.Constant(W), data).value) <= 1e-10
+
+
+def _fd_grad(f, W, h=1e-6):
+    G = np.zeros_like(W)
+    for idx in np.ndindex(W.shape):
+        E = np.zeros_like(W)
+        E[idx] = h
+        G[idx] = (f(W + E) - f(W - E)) / (2 * h)
+    return G
+
+
+@pytest.mark.parametrize("loss", LOSSES, ids=repr)
+def test_loss_gradient_matches_finite_differences(loss):
+    data = _data_for(loss, 1)
+    W = np.random.default_rng(5).normal(size=(data.n_features, data.n_tasks)) * 0.3
+    G = loss.grad(W, data)
+    G_fd = _fd_grad(lambda V: loss.value(V, data), W)
+    assert np.linalg.norm(G - G_fd) <= 1e-6 * max(1.0, np.linalg.norm(G_fd))
+
+
+@pytest.mark.parametrize("loss", LOSSES, ids=repr)
+def test_loss_lipschitz_bounds_gradient_change(loss):
+    data = _data_for(loss, 2)
+    rng = np.random.default_rng(2)
+    L = loss.lipschitz(data)
+    for _ in range(5):
+        A, B = rng.normal(size=(2, data.n_features, data.n_tasks))
+        change = np.linalg.norm(loss.grad(A, data) - loss.grad(B, data))
+        assert change <= L * np.linalg.norm(A - B) * (1 + 1e-12)
+
+
+def test_logistic_rejects_other_labels():
+    data = make_data(d=3, T=2, n=5)
+    with pytest.raises(ValueError, match=r"ys\[0\].*labels"):
+        LogisticLoss().value(np.zeros((3, 2)), data)
+
+
+@pytest.mark.parametrize("step", [0.05, 0.7, 3.0])
+@pytest.mark.parametrize("term", PENALTIES, ids=repr)
+def test_prox_equals_cvxpy_prox_problem(term, step):
+    V = np.random.default_rng(11).normal(size=(6, 4))
+    Z = cp.Variable(V.shape)
+    problem = cp.Problem(cp.Minimize(0.5 * cp.sum_squares(Z - V) + step * term.expr(Z)))
+    problem.solve(solver=cp.CLARABEL)
+    Z_ref = Z.value
+    Z_prox = term.prox(V, step)
+    assert np.linalg.norm(Z_prox - Z_ref) <= 1e-6 * max(1.0, np.linalg.norm(Z_ref))
+
+
+def test_squared_frobenius_gradient():
+    W = np.random.default_rng(0).normal(size=(4, 3))
+    np.testing.assert_allclose(SquaredFrobenius().grad(W), _fd_grad(SquaredFrobenius().value, W), rtol=1e-7)
+
+
+def _clustered_by_sdp(W, k, eta):
+    T = W.shape[1]
+    M = cp.Variable((T, T), symmetric=True)
+    problem = cp.Problem(
+        cp.Minimize(cp.matrix_frac(W.T, eta * np.eye(T) + M)),
+        [cp.trace(M) == k, M >> 0, np.eye(T) - M >> 0],
+    )
+    problem.solve(solver=cp.SCS, eps_abs=1e-10, eps_rel=1e-10, max_iters=100_000)
+    return problem.value
+
+
+@pytest.mark.parametrize("k", [1, 2, 3.5, 5])
+@pytest.mark.parametrize("eta", [0.1, 1.0, 10.0])
+def test_clustered_closed_form_equals_sdp(k, eta):
+    """The water-filling closed form against the SDP (rel 1e-6: the SDP is
+    solved by SCS)."""
+    W = np.random.default_rng(int(10 * k + eta)).normal(size=(6, 5))
+    assert rel(ClusteredPenalty(k, eta).value(W), _clustered_by_sdp(W, k, eta)) <= 1e-6
+
+
+def test_clustered_closed_form_on_rank_deficient_w():
+    """Rank 1 < k: the trace goes partly to directions W does not use."""
+    rng = np.random.default_rng(3)
+    W = np.outer(rng.normal(size=6), rng.normal(size=4))
+    assert rel(ClusteredPenalty(2, 0.5).value(W), _clustered_by_sdp(W, 2, 0.5)) <= 1e-6
+    assert ClusteredPenalty(2, 0.5).value(np.zeros((6, 4))) == 0.0
+
+
+def test_clustered_cvx_expression_with_parameter_is_dpp():
+    eta = cp.Parameter(pos=True, value=0.5)
+    W = cp.Variable((5, 4))
+    expression, constraints = ClusteredPenalty(2, eta).cvx(W)
+    assert cp.Problem(cp.Minimize(expression + cp.sum_squares(W - 1)), constraints).is_dpp()
+
+
+@pytest.mark.parametrize("eta", [0.2, 2.0])
+def test_clustered_gradient_matches_finite_differences(eta):
+    W = np.random.default_rng(7).normal(size=(5, 4))
+    pen = ClusteredPenalty(2, eta)
+    G_fd = _fd_grad(pen.value, W)
+    assert np.linalg.norm(pen.grad(W) - G_fd) <= 1e-6 * max(1.0, np.linalg.norm(G_fd))
+
+
+def test_clustered_rejects_too_many_clusters():
+    with pytest.raises(ValueError, match="n_clusters"):
+        ClusteredPenalty(5, 1.0).value(np.ones((3, 4)))
+
+
+def test_dual_norms_are_duals():
+    """<G, W> <= Omega(W) Omega*(G), with equality reachable."""
+    rng = np.random.default_rng(0)
+    for term in (L1(), L21(), NuclearNorm()):
+        for _ in range(20):
+            G, W = rng.normal(size=(2, 5, 3))
+            assert np.vdot(G, W) <= term.value(W) * term.dual_norm(G) * (1 + 1e-12)
