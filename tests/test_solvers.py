@@ -1,0 +1,109 @@
+"""Fast solvers: layer independence, and the generic pieces on problems
+with known solutions."""
+
+import ast
+import pathlib
+
+import numpy as np
+import pytest
+
+import mtlcvx as mc
+from mtlcvx.solvers import (
+    BlockLeastSquares,
+    accelerated_proximal_gradient,
+    norm_penalized_gap,
+    ridge_closed_form,
+)
+from mtlcvx.terms import L21, SquaredLoss
+
+from conftest import make_data
+
+PACKAGE = pathlib.Path(mc.__file__).parent
+
+
+def _imports(folder):
+    names = set()
+    for path in (PACKAGE / folder).glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom):
+                names.add(("." * node.level) + (node.module or ""))
+    return names
+
+
+def test_solvers_never_import_cvxpy_or_terms():
+    names = _imports("solvers")
+    assert not any("cvxpy" in n for n in names)
+    assert not any(n.lstrip(".").startswith(("terms", "reference")) for n in names)
+
+
+def test_reference_never_imports_solvers():
+    assert not any(n.lstrip(".").startswith("solvers") or "mtlcvx.solvers" in n for n in _imports("reference"))
+
+
+@pytest.mark.parametrize("shape", [dict(shared=False), dict(shared=True), dict(ragged=True), dict(n=40)])
+def test_block_least_squares_matches_loss_term(shape):
+    """All storage layouts (padded, shared X, Gram) agree with the term."""
+    data = make_data(d=10, T=3, **{"n": 8, **shape})
+    for scaling in ("sum", "mean"):
+        loss = SquaredLoss(scaling)
+        ls = BlockLeastSquares(data.Xs, data.ys, loss.task_weights(data))
+        W = np.random.default_rng(0).normal(size=(10, 3))
+        np.testing.assert_allclose(ls.value(W), loss.value(W, data), rtol=1e-12)
+        np.testing.assert_allclose(ls.grad(W), loss.grad(W, data), rtol=1e-10, atol=1e-10)
+        np.testing.assert_allclose(ls.lipschitz, loss.lipschitz(data), rtol=1e-10)
+
+
+def test_duality_gap_bounds_suboptimality_and_vanishes_at_optimum():
+    data = make_data(d=12, T=3, n=10, seed=2)
+    ls = BlockLeastSquares(data.Xs, data.ys, np.ones(3))
+    lam = 2.0
+    model = mc.reference.group_lasso(data)
+    ref = model.solve(lam=lam)
+    rng = np.random.default_rng(1)
+    for scale in (1.0, 0.1, 0.01):
+        W = ref.W + scale * rng.normal(size=ref.W.shape)
+        primal, gap = norm_penalized_gap(ls, W, lam, L21().value(W), L21.dual_norm)
+        assert primal - ref.objective <= gap * (1 + 1e-9) + 1e-7
+    _, gap_at_opt = norm_penalized_gap(ls, ref.W, lam, L21().value(ref.W), L21.dual_norm)
+    assert gap_at_opt <= 1e-5 * ref.objective
+
+
+def test_apg_solves_lasso_with_orthogonal_design_in_closed_form():
+    """With X^T X = I the lasso solution is soft-thresholding of X^T y."""
+    rng = np.random.default_rng(0)
+    Q, _ = np.linalg.qr(rng.normal(size=(20, 8)))
+    y = rng.normal(size=20)
+    lam = 0.3
+    x, info = accelerated_proximal_gradient(
+        lambda w: Q.T @ (Q @ w - y),
+        lambda v, step: np.sign(v) * np.maximum(np.abs(v) - lam * step, 0),
+        np.zeros(8),
+        1.0,
+        tol=1e-12,
+    )
+    expected = np.sign(Q.T @ y) * np.maximum(np.abs(Q.T @ y) - lam, 0)
+    assert info.converged
+    np.testing.assert_allclose(x, expected, atol=1e-10)
+
+
+def test_apg_warns_when_it_hits_max_iter():
+    with pytest.warns(mc.ConvergenceWarning, match="max_iter"):
+        _, info = accelerated_proximal_gradient(
+            lambda w: w - 1.0, lambda v, s: v, np.zeros(3), 1e3, tol=1e-15, max_iter=5, check_every=1
+        )
+    assert not info.converged
+
+
+@pytest.mark.parametrize("n, d", [(20, 5), (5, 20)])
+@pytest.mark.parametrize("lam", [0.0, 0.4])
+def test_ridge_closed_form_primal_and_dual_systems(n, d, lam):
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(n, d)), rng.normal(size=n)
+    w = ridge_closed_form(X, y, lam, s=0.5)
+    if lam == 0:
+        np.testing.assert_allclose(w, np.linalg.pinv(X) @ y, atol=1e-10)
+    else:
+        grad = 0.5 * X.T @ (X @ w - y) + 2 * lam * w
+        assert np.linalg.norm(grad) <= 1e-10
