@@ -10,7 +10,13 @@ for ``scaling="mean"``, scikit-learn's).  The fast path is the default;
 import numpy as np
 
 from .. import reference
-from ..solvers import BlockLeastSquares, accelerated_proximal_gradient, ridge_closed_form, solve_norm_penalized
+from ..solvers import (
+    BlockLeastSquares,
+    accelerated_proximal_gradient,
+    ridge_closed_form,
+    solve_norm_penalized,
+    solve_row_separable,
+)
 from ..solvers.apg import SolverInfo
 from ..terms import L1, L21, ClusteredPenalty, NuclearNorm, make_loss
 from .base import MultiTaskEstimator, check_scalar_param
@@ -69,8 +75,8 @@ class _RidgeOrElasticNet(_SquaredLossEstimator):
             W = np.column_stack([ridge_closed_form(X, y, lam2, s_t) for X, y, s_t in zip(Xs, ys, s)])
             return W, SolverInfo(1, True, 0.0, "closed form")
         ls = BlockLeastSquares(Xs, ys, s)
-        return solve_norm_penalized(
-            ls, lam1, L1().prox, L1().value, L1.dual_norm, np.zeros(ls.shape), lam2=lam2,
+        return solve_row_separable(
+            ls, lam1, L1().prox, L1().value, L1.row_dual_norms, np.zeros(ls.shape), lam2=lam2,
             tol=self.tol, max_iter=self.max_iter,
         )
 
@@ -167,9 +173,15 @@ class _NormPenalized(_SquaredLossEstimator):
     def _fit_fast(self, data):
         ls = self._least_squares(data)
         norm = self.norm
+        W0 = np.zeros((data.n_features, data.n_tasks))
+        if hasattr(norm, "row_dual_norms"):
+            return solve_row_separable(
+                ls, float(self.lam), norm.prox, norm.value, norm.row_dual_norms, W0,
+                tol=self.tol, max_iter=self.max_iter,
+            )
         return solve_norm_penalized(
-            ls, float(self.lam), norm.prox, norm.value, norm.dual_norm,
-            np.zeros((data.n_features, data.n_tasks)), tol=self.tol, max_iter=self.max_iter,
+            ls, float(self.lam), norm.prox, norm.value, norm.dual_norm, W0,
+            tol=self.tol, max_iter=self.max_iter,
         )
 
 

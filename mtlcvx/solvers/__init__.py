@@ -5,7 +5,7 @@ independent of the reference it is checked against.
 """
 
 from .apg import SolverInfo, accelerated_proximal_gradient, gradient_mapping_norm
-from .composite import solve_norm_penalized
+from .composite import solve_norm_penalized, solve_row_separable
 from .least_squares import BlockLeastSquares, norm_penalized_gap, ridge_closed_form
 
 __all__ = [
@@ -13,6 +13,7 @@ __all__ = [
     "accelerated_proximal_gradient",
     "gradient_mapping_norm",
     "solve_norm_penalized",
+    "solve_row_separable",
     "BlockLeastSquares",
     "norm_penalized_gap",
     "ridge_closed_form",

@@ -39,38 +39,56 @@ class BlockLeastSquares:
         X0 = Xs[0]
         self.shared = all(X is X0 or (X.shape == X0.shape and np.array_equal(X, X0)) for X in Xs[1:])
         self.yy = np.array([y @ y for y in ys])
+        self._L = None
         if self.shared:
+            self.gram = X0.shape[0] >= d
             Y = np.column_stack(ys)
-            n = X0.shape[0]
-            self.gram = n >= d
             if self.gram:
-                self.H = X0.T @ X0
-                self.C = X0.T @ Y
-                top = np.linalg.eigvalsh(self.H)[-1]
+                self.H, self.C = X0.T @ X0, X0.T @ Y
             else:
                 self.X, self.Y = X0, Y
-                top = np.linalg.eigvalsh(X0 @ X0.T)[-1]
-            self.L = float(self.s.max() * top)
         else:
             n_max = max(X.shape[0] for X in Xs)
             self.gram = n_max >= d
             if self.gram:
                 self.H = np.stack([X.T @ X for X in Xs])
                 self.C = np.column_stack([X.T @ y for X, y in zip(Xs, ys)])
-                tops = np.linalg.eigvalsh(self.H)[:, -1]
             else:
                 self.X = np.zeros((T, n_max, d))
                 self.Y = np.zeros((T, n_max))
                 for t, (X, y) in enumerate(zip(Xs, ys)):
                     self.X[t, : X.shape[0]] = X
                     self.Y[t, : y.shape[0]] = y
-                tops = np.linalg.eigvalsh(self.X @ self.X.transpose(0, 2, 1))[:, -1]
-            self.L = float(np.max(self.s * tops))
+
+    def restrict(self, rows):
+        """The same least squares on the features ``rows`` only (a working
+        set): ``f(W_rows)`` with the other rows of ``W`` held at zero."""
+        sub = object.__new__(BlockLeastSquares)
+        sub.s, sub.yy, sub.shared, sub.gram, sub._L = self.s, self.yy, self.shared, self.gram, None
+        sub.shape = (len(rows), self.shape[1])
+        if self.gram:
+            sub.C = self.C[rows]
+            sub.H = self.H[np.ix_(rows, rows)] if self.shared else self.H[:, rows][:, :, rows]
+        else:
+            sub.Y = self.Y
+            sub.X = self.X[:, rows] if self.shared else self.X[:, :, rows]
+        return sub
 
     @property
     def lipschitz(self):
-        """``max_t s_t ||X_t||_2^2``."""
-        return self.L
+        """``max_t s_t ||X_t||_2^2`` (computed on first use, from the smaller
+        of the two Gram matrices)."""
+        if self._L is None:
+            if self.gram:
+                top = np.linalg.eigvalsh(self.H)[..., -1]
+            else:
+                # ||X||_2^2 is the top eigenvalue of X^T X and of X X^T:
+                # take the smaller of the two
+                Xt = np.swapaxes(self.X, -1, -2)
+                small = Xt @ self.X if self.X.shape[-1] < self.X.shape[-2] else self.X @ Xt
+                top = np.linalg.eigvalsh(small)[..., -1]
+            self._L = float(np.max(self.s * top))
+        return self._L
 
     def _residuals(self, W):
         if self.shared:
@@ -112,7 +130,7 @@ class BlockLeastSquares:
         return float(0.5 * self.s @ rr)
 
 
-def norm_penalized_gap(ls, W, lam, penalty_value, dual_norm, lam2=0.0):
+def norm_penalized_gap(ls, W, lam, penalty_value, dual_norm, lam2=0.0, return_grad=False):
     """Duality gap of ``P(W) = f(W) + lam2 ||W||_F^2 + lam Omega(W)``.
 
     ``f`` is the least squares of ``ls`` and ``Omega`` a norm with value
@@ -131,6 +149,8 @@ def norm_penalized_gap(ls, W, lam, penalty_value, dual_norm, lam2=0.0):
         ``P(W)``.
     gap : float
         ``P(W) - D(theta) >= 0`` (an upper bound on ``P(W) - P*``).
+    grad : ndarray, only with ``return_grad=True``
+        Gradient of the smooth part ``f + lam2 ||.||_F^2`` at ``W``.
     """
     grad, rr, ry = ls.stats(W)
     if lam2:
@@ -140,7 +160,8 @@ def norm_penalized_gap(ls, W, lam, penalty_value, dual_norm, lam2=0.0):
     corr = dual_norm(grad)
     alpha = 1.0 if corr <= lam else lam / corr
     dual = alpha * (ls.s @ ry) - 0.5 * alpha * alpha * (ls.s @ rr)
-    return float(primal), float(max(primal - dual, 0.0))
+    out = float(primal), float(max(primal - dual, 0.0))
+    return out + (grad,) if return_grad else out
 
 
 def ridge_closed_form(X, y, lam, s=1.0):

@@ -92,6 +92,11 @@ class L1(Penalty):
         """``max_{j,t} |G_jt|``, the dual norm of ``||.||_1``."""
         return float(np.abs(G).max())
 
+    @staticmethod
+    def row_dual_norms(G):
+        """``max_t |G_jt|`` for each row ``j`` (the penalty is row-separable)."""
+        return np.abs(G).max(axis=1)
+
 
 class L21(Penalty):
     r"""``||W||_{2,1} = sum_j ||W_j||_2``, the l2 norm of each row (feature)
@@ -111,6 +116,11 @@ class L21(Penalty):
     def dual_norm(G):
         """``max_j ||G_j||_2``, the dual norm of ``||.||_{2,1}``."""
         return float(np.linalg.norm(G, axis=1).max())
+
+    @staticmethod
+    def row_dual_norms(G):
+        """``||G_j||_2`` for each row ``j`` (the penalty is row-separable)."""
+        return np.linalg.norm(G, axis=1)
 
 
 class SquaredFrobenius(Penalty):
