@@ -61,9 +61,10 @@ def soft_threshold(V, threshold):
 def row_soft_threshold(V, threshold):
     """Block soft-thresholding of the rows of ``V``: the prox of
     ``threshold * sum_j ||V_j||_2``."""
-    norms = np.linalg.norm(V, axis=1, keepdims=True)
-    scale = np.maximum(1.0 - threshold / np.maximum(norms, np.finfo(float).tiny), 0.0)
-    return V * scale
+    norms = np.sqrt(np.einsum("ij,ij->i", V, V))
+    scale = 1.0 - threshold / np.maximum(norms, np.finfo(float).tiny)
+    np.maximum(scale, 0.0, out=scale)
+    return V * scale[:, None]
 
 
 def singular_value_threshold(V, threshold):

@@ -1,0 +1,188 @@
+"""``mtlcvx bench``: fast solvers against the CVXPY references, side by side
+in one run, on the same instance, at the same objective.
+
+For each problem and size:
+
+* the reference model is solved with Clarabel and with SCS at tight
+  ``eps`` (timed after compilation: the first call compiles and solves,
+  and when that solve took under :data:`REPEAT_BELOW` seconds it is
+  repeated twice more and the best solve time kept).  A solver whose solve
+  exceeds the budget is stopped by its own time limit (Clarabel
+  ``time_limit``, SCS ``time_limit_secs``) and reported as such;
+* the fast estimator is timed (best of 3, whole ``fit``) with its
+  duality-gap tolerance at :data:`FAST_TOL`, and its objective is compared
+  with the best certified reference objective.
+
+Plus a peer row: scikit-learn's ``MultiTaskLasso`` against our
+``GroupLasso`` on a shared-X instance, both at a relative objective gap
+``<= 1e-6`` from the optimum.
+"""
+
+import time
+import warnings
+
+import numpy as np
+
+from . import reference
+from ._errors import SolverError
+from .datasets import make_sparse_low_rank
+from .experiments._common import format_table
+from .models import GroupLasso, TraceNorm
+from .terms import L21, NuclearNorm
+
+__all__ = ["run_bench", "CASES", "QUICK_CASES"]
+
+#: A reference solve faster than this is repeated (best of 3).
+REPEAT_BELOW = 5.0
+#: Relative duality gap at which the fast solvers stop in the bench (a
+#: certified bound, 100x below the 1e-6 objective gap the rows must meet).
+FAST_TOL = 1e-8
+
+CASES = [
+    ("L21", (80, 10, 50)),
+    ("L21", (500, 50, 100)),
+    ("trace", (80, 10, 50)),
+    ("trace", (150, 20, 50)),
+]
+QUICK_CASES = [("L21", (80, 10, 50)), ("trace", (40, 8, 30))]
+PEER_SIZE = (500, 50, 100)
+QUICK_PEER_SIZE = (200, 20, 50)
+
+_PROBLEMS = {
+    "L21": (reference.group_lasso, GroupLasso, L21()),
+    "trace": (reference.trace_norm, TraceNorm, NuclearNorm()),
+}
+
+
+def _instance(size, shared_X=False, seed=0):
+    d, T, n = size
+    data, _ = make_sparse_low_rank(n_tasks=T, n_features=d, n_samples=n, n_relevant=min(10, d),
+                                   rank=3, shared_X=shared_X, random_state=seed)
+    return data
+
+
+def _lam(data, norm, fraction=0.1, scaling="sum"):
+    s = 1.0 if scaling == "sum" else 1.0 / np.asarray(data.n_samples)
+    G = np.column_stack([X.T @ y for X, y in data]) * s
+    return fraction * norm.dual_norm(G)
+
+
+def _time_limit_opts(solver, budget):
+    return {"time_limit": budget} if solver == "CLARABEL" else {"time_limit_secs": budget}
+
+
+def _time_reference(model, solver, budget, lam):
+    opts = _time_limit_opts(solver, budget)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            first = model.solve(solver=solver, solver_opts=opts, lam=lam)
+            results = [first]
+            if first.solve_time < REPEAT_BELOW:
+                results += [model.solve(solver=solver, solver_opts=opts, lam=lam) for _ in range(2)]
+    except SolverError as exc:
+        return None, exc.status
+    best = min(results, key=lambda r: r.solve_time)
+    return best, best.status
+
+
+def _best_of(func, repeats=3):
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        out = func()
+        times.append(time.perf_counter() - start)
+    return min(times), out
+
+
+def _reference_rows(problem, size, budget, progress):
+    build, estimator_cls, norm = _PROBLEMS[problem]
+    data = _instance(size)
+    lam = _lam(data, norm)
+    model = build(data)
+    fast_s, est = _best_of(lambda: estimator_cls(lam=lam, fit_intercept=False, tol=FAST_TOL).fit(data))
+    f_fast = model.objective_at(est.coef_, lam=lam)
+    refs = {}
+    for solver in ("CLARABEL", "SCS"):
+        progress(f"[bench] {problem} {size}: {solver} ...")
+        refs[solver] = _time_reference(model, solver, budget, lam)
+    certified = [r.objective for r, status in refs.values() if r is not None and status == "optimal"]
+    f_star = min(certified) if certified else np.nan
+    rows = []
+    for solver, (result, status) in refs.items():
+        row = {
+            "problem": problem,
+            "size": "d={}, T={}, n={}".format(*size),
+            "reference_solver": solver,
+            "reference_status": status if result is not None else f"stopped ({status}) at {budget:g} s",
+            "reference_s": None if result is None else result.solve_time,
+            "fast_s": fast_s,
+            "speedup": None if result is None else result.solve_time / fast_s,
+            "rel_objective_gap": (f_fast - f_star) / max(1.0, abs(f_star)),
+            "fast_iterations": est.n_iter_,
+        }
+        rows.append(row)
+        progress(f"[bench] {problem} {size}: {solver} {_fmt_s(row['reference_s'])}, fast {fast_s:.4f} s")
+    timed = [r for r in rows if r["speedup"] is not None]
+    if timed:
+        faster = min(timed, key=lambda r: r["reference_s"])
+        for r in rows:
+            r["faster_reference"] = r is faster
+    return rows
+
+
+def _fmt_s(seconds):
+    return "stopped" if seconds is None else f"{seconds:.4f} s"
+
+
+def _peer_row(size, progress):
+    from sklearn.linear_model import MultiTaskLasso
+
+    data = _instance(size, shared_X=True, seed=1)
+    lam = _lam(data, L21(), scaling="mean")
+    model = reference.group_lasso(data, scaling="mean")
+    X, Y = data.Xs[0], np.column_stack(data.ys)
+
+    def sklearn_fit(tol):
+        return MultiTaskLasso(alpha=lam, fit_intercept=False, tol=tol, max_iter=1_000_000).fit(X, Y)
+
+    def ours_fit(tol):
+        return GroupLasso(lam=lam, scaling="mean", fit_intercept=False, tol=tol).fit(data)
+
+    # the optimum: the lower of the two solvers run very tight
+    f_star = min(model.objective_at(sklearn_fit(1e-12).coef_.T, lam=lam),
+                 model.objective_at(ours_fit(1e-13).coef_, lam=lam))
+
+    def gap(W):
+        return (model.objective_at(W, lam=lam) - f_star) / max(1.0, abs(f_star))
+
+    progress(f"[bench] peer {size}: scikit-learn MultiTaskLasso tolerance ladder ...")
+    for tol in (1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10):
+        sk_s, sk = _best_of(lambda: sklearn_fit(tol))
+        if gap(sk.coef_.T) <= 1e-6:
+            break
+    ours_s, ours = _best_of(lambda: ours_fit(1e-7), repeats=5)
+    return {
+        "problem": "L21 shared X (peer)",
+        "size": "d={}, T={}, n={}".format(*size),
+        "reference_solver": f"scikit-learn MultiTaskLasso (tol={tol:g})",
+        "reference_status": f"rel gap {gap(sk.coef_.T):.1e}",
+        "reference_s": sk_s,
+        "fast_s": ours_s,
+        "speedup": sk_s / ours_s,
+        "rel_objective_gap": gap(ours.coef_),
+        "fast_iterations": ours.n_iter_,
+    }
+
+
+def run_bench(quick=False, budget=120.0, progress=lambda message: None):
+    """Run the benchmark; returns ``{"rows": [...], "text": table}``."""
+    rows = []
+    for problem, size in QUICK_CASES if quick else CASES:
+        rows += _reference_rows(problem, size, budget, progress)
+    rows.append(_peer_row(QUICK_PEER_SIZE if quick else PEER_SIZE, progress))
+    columns = ["problem", "size", "reference_solver", "reference_s", "fast_s", "speedup",
+               "rel_objective_gap", "reference_status"]
+    text = format_table([{k: ("-" if r.get(k) is None else r.get(k)) for k in columns} for r in rows], columns,
+                        title="speed: reference (CVXPY / peer) vs mtlcvx fast solver, same instance, same objective")
+    return {"rows": rows, "quick": quick, "budget_s": budget, "text": text}

@@ -1,0 +1,101 @@
+"""Command-line interface: ``mtlcvx reproduce``, ``mtlcvx bench``, ``mtlcvx list``."""
+
+import argparse
+import json
+import pathlib
+import sys
+
+from . import __version__
+
+__all__ = ["main"]
+
+
+def _progress(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+def _write_json(path, payload):
+    path = pathlib.Path(path)
+    if path.parent != pathlib.Path(""):
+        path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(payload, indent=2, default=float))
+    print(f"wrote {path}")
+
+
+def _reproduce(args):
+    from . import experiments
+
+    out = pathlib.Path(args.out) if args.out else pathlib.Path("mtlcvx_results") / args.name
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        result = experiments.run(args.name, quick=args.quick, out=out, progress=None if args.silent else _progress)
+    except ValueError as exc:
+        print(f"mtlcvx reproduce: {exc}", file=sys.stderr)
+        return 2
+    print(result["text"])
+    for notice in result.get("notices", []):
+        print(notice)
+    for figure in result.get("figures", []):
+        print(f"figure: {figure}")
+    if args.json:
+        _write_json(args.json, {k: v for k, v in result.items() if k != "text"})
+    return 0
+
+
+def _bench(args):
+    from .bench import run_bench
+
+    result = run_bench(quick=args.quick, budget=args.budget, progress=_progress)
+    print(result["text"])
+    if args.json:
+        _write_json(args.json, {k: v for k, v in result.items() if k != "text"})
+    return 0
+
+
+def _list(args):
+    from . import experiments
+
+    for name, description in experiments.available().items():
+        print(f"{name:<12} {description}")
+    return 0
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="mtlcvx",
+        description="Structured multi-task learning: CVXPY reference models and verified fast solvers.",
+    )
+    parser.add_argument("--version", action="version", version=f"mtlcvx {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    rep = sub.add_parser("reproduce", help="run a paper's experiment on built-in synthetic data")
+    rep.add_argument("name", help="experiment name (see `mtlcvx list`)")
+    rep.add_argument("--quick", action="store_true", help="small configuration, about a minute")
+    rep.add_argument("--json", metavar="FILE", help="write the table and details as JSON")
+    rep.add_argument("--out", metavar="DIR", help="folder for figures (default: mtlcvx_results/NAME)")
+    rep.add_argument("--silent", action="store_true", help="no progress lines")
+    rep.set_defaults(func=_reproduce)
+
+    bench = sub.add_parser("bench", help="speed of the fast solvers against the CVXPY references")
+    bench.add_argument("--quick", action="store_true", help="small sizes only")
+    bench.add_argument("--json", metavar="FILE", help="write the rows as JSON")
+    bench.add_argument("--budget", type=float, default=120.0, metavar="S",
+                       help="time limit of one reference solve, in seconds (default 120)")
+    bench.set_defaults(func=_bench)
+
+    lst = sub.add_parser("list", help="list the experiments `reproduce` knows")
+    lst.set_defaults(func=_list)
+    return parser
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

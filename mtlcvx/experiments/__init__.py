@@ -1,0 +1,46 @@
+"""Experiments, one module per paper, and the registry the CLI reads.
+
+``run(name, quick=False, out=None)`` returns a dict with at least
+``"table"`` (a list of rows ``{"method": ..., <metric>: ...}``); figures go
+into ``out`` when matplotlib is installed.
+"""
+
+import sys
+
+__all__ = ["REGISTRY", "register", "run", "available"]
+
+REGISTRY = {}
+
+
+def register(name, description):
+    """Decorator adding an experiment function ``f(quick, out, progress)``."""
+
+    def decorate(func):
+        REGISTRY[name] = (func, description)
+        return func
+
+    return decorate
+
+
+def available():
+    """``{name: description}`` of the registered experiments."""
+    _load()
+    return {name: desc for name, (_, desc) in REGISTRY.items()}
+
+
+def _load():
+    from . import baselines  # noqa: F401  (registers itself)
+
+
+def _stderr_progress(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+def run(name, quick=False, out=None, progress=_stderr_progress):
+    """Run a registered experiment; ``progress`` receives one line per step
+    (``None`` for silence)."""
+    _load()
+    if name not in REGISTRY:
+        raise ValueError(f"unknown experiment {name!r}; available: {sorted(REGISTRY)}")
+    func, _ = REGISTRY[name]
+    return func(quick=quick, out=out, progress=progress or (lambda message: None))
