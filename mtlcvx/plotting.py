@@ -42,6 +42,8 @@ def plot_weight_heatmaps(matrices, path, title=None):
         image = ax.imshow(W, aspect="auto", cmap="RdBu_r", vmin=-vmax, vmax=vmax, interpolation="nearest")
         ax.set_title(name, fontsize=9)
         ax.set_xlabel("task")
+        if ax is not axes[0][0]:
+            ax.set_yticks([])
     axes[0][0].set_ylabel("feature")
     fig.colorbar(image, ax=axes[0].tolist(), shrink=0.8)
     if title:
