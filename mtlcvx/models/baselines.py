@@ -27,6 +27,13 @@ _PENALTIES = ("l2", "elasticnet")
 
 
 class _SquaredLossEstimator(MultiTaskEstimator):
+    def __init__(self, scaling="sum", fit_intercept=True, solver="fast", tol=1e-9, max_iter=20_000):
+        self.scaling = scaling
+        self.fit_intercept = fit_intercept
+        self.solver = solver
+        self.tol = tol
+        self.max_iter = max_iter
+
     def _loss(self):
         return make_loss("squared", self.scaling)
 
@@ -45,6 +52,13 @@ class _RidgeOrElasticNet(_SquaredLossEstimator):
     ``lam (l1_ratio ||W||_1 + (1 - l1_ratio) ||W||_F^2)``."""
 
     pooled = False
+
+    def __init__(self, lam=1.0, penalty="l2", l1_ratio=0.5, scaling="sum", fit_intercept=True,
+                 solver="fast", tol=1e-9, max_iter=20_000):
+        self.lam = lam
+        self.penalty = penalty
+        self.l1_ratio = l1_ratio
+        super().__init__(scaling, fit_intercept, solver, tol, max_iter)
 
     def _validate_params(self, data):
         check_scalar_param(self.lam, "lam", low=0)
@@ -108,17 +122,6 @@ class STL(_RidgeOrElasticNet):
     max_iter : int, default=20000
     """
 
-    def __init__(self, lam=1.0, penalty="l2", l1_ratio=0.5, scaling="sum", fit_intercept=True,
-                 solver="fast", tol=1e-9, max_iter=20_000):
-        self.lam = lam
-        self.penalty = penalty
-        self.l1_ratio = l1_ratio
-        self.scaling = scaling
-        self.fit_intercept = fit_intercept
-        self.solver = solver
-        self.tol = tol
-        self.max_iter = max_iter
-
     def _fit_fast(self, data):
         return self._solve(data.Xs, data.ys, self._loss().task_weights(data))
 
@@ -137,17 +140,6 @@ class AllTasks(_RidgeOrElasticNet):
 
     pooled = True
 
-    def __init__(self, lam=1.0, penalty="l2", l1_ratio=0.5, scaling="sum", fit_intercept=True,
-                 solver="fast", tol=1e-9, max_iter=20_000):
-        self.lam = lam
-        self.penalty = penalty
-        self.l1_ratio = l1_ratio
-        self.scaling = scaling
-        self.fit_intercept = fit_intercept
-        self.solver = solver
-        self.tol = tol
-        self.max_iter = max_iter
-
     def _fit_fast(self, data):
         # Pooling with per-task weights s_t = scaling each task's rows by
         # sqrt(s_t) and solving one unweighted single-task problem.
@@ -162,6 +154,10 @@ class _NormPenalized(_SquaredLossEstimator):
     """``L(W) + lam Omega(W)`` for a norm ``Omega`` (class attribute)."""
 
     norm = None
+
+    def __init__(self, lam=1.0, scaling="sum", fit_intercept=True, solver="fast", tol=1e-9, max_iter=20_000):
+        self.lam = lam
+        super().__init__(scaling, fit_intercept, solver, tol, max_iter)
 
     def _validate_params(self, data):
         check_scalar_param(self.lam, "lam", low=0)
@@ -214,14 +210,6 @@ class GroupLasso(_NormPenalized):
 
     norm = L21()
 
-    def __init__(self, lam=1.0, scaling="sum", fit_intercept=True, solver="fast", tol=1e-9, max_iter=20_000):
-        self.lam = lam
-        self.scaling = scaling
-        self.fit_intercept = fit_intercept
-        self.solver = solver
-        self.tol = tol
-        self.max_iter = max_iter
-
     def _reference_model(self, data):
         return reference.group_lasso(data, scaling=self.scaling)
 
@@ -242,14 +230,6 @@ class TraceNorm(_NormPenalized):
     """
 
     norm = NuclearNorm()
-
-    def __init__(self, lam=1.0, scaling="sum", fit_intercept=True, solver="fast", tol=1e-9, max_iter=20_000):
-        self.lam = lam
-        self.scaling = scaling
-        self.fit_intercept = fit_intercept
-        self.solver = solver
-        self.tol = tol
-        self.max_iter = max_iter
 
     def _reference_model(self, data):
         return reference.trace_norm(data, scaling=self.scaling)
@@ -290,11 +270,7 @@ class ClusMTL(_SquaredLossEstimator):
         self.n_clusters = n_clusters
         self.rho1 = rho1
         self.rho2 = rho2
-        self.scaling = scaling
-        self.fit_intercept = fit_intercept
-        self.solver = solver
-        self.tol = tol
-        self.max_iter = max_iter
+        super().__init__(scaling, fit_intercept, solver, tol, max_iter)
 
     def _validate_params(self, data):
         check_scalar_param(self.n_clusters, "n_clusters", low=1, high=data.n_tasks, integer=True)
