@@ -197,3 +197,17 @@ def test_group_lasso_fast_matches_reference_on_random_instances(d, T, n, shared,
     assert report.passed, str(report)
     if lam_fraction >= 1.0:
         assert not est.coef_.any()
+
+
+@pytest.mark.parametrize("est", ESTIMATORS, ids=_id)
+def test_fit_and_predict_never_modify_inputs(est):
+    data = make_data(d=6, T=3, n=10, seed=3)
+    Xs = [np.array(X) for X in data.Xs]
+    ys = [np.array(y) for y in data.ys]
+    copies = [X.copy() for X in Xs], [y.copy() for y in ys]
+    fitted = clone(est).fit(Xs, ys)
+    fitted.predict(Xs)
+    fitted.score(Xs, ys)
+    fitted.objective(Xs, ys)
+    for a, b in zip(Xs + ys, copies[0] + copies[1]):
+        np.testing.assert_array_equal(a, b)

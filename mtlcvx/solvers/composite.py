@@ -88,13 +88,13 @@ def solve_row_separable(
         relative duality gap.
     """
     d, _ = ls.shape
-    if lam <= 0:
+    if lam <= 0 or 2 * initial_size >= d:
         return solve_norm_penalized(ls, lam, prox, penalty_value, lambda G: row_dual_norms(G).max(),
                                     W0, lam2, tol, max_iter, warn)
     W = np.array(W0, dtype=float, copy=True)
     size = min(d, initial_size)
     n_iter = 0
-    criterion = np.inf
+    criterion = previous = np.inf
     while True:
         primal, gap, grad = norm_penalized_gap(
             ls, W, lam, penalty_value(W), lambda G: row_dual_norms(G).max(), lam2, return_grad=True
@@ -102,22 +102,29 @@ def solve_row_separable(
         criterion = gap / max(1.0, abs(primal))
         if criterion <= tol:
             return W, SolverInfo(n_iter, True, criterion, "relative duality gap")
-        if n_iter >= max_iter or size > d:
+        if n_iter >= max_iter:
             break
         scores = row_dual_norms(grad) / lam
         support = np.flatnonzero(np.any(W != 0, axis=1))
         scores[support] = np.inf
+        if criterion > 0.5 * previous:
+            size *= 2  # the last set did not halve the gap: let more rows in
         size = min(d, max(size, 2 * len(support)))
+        if 2 * size >= d:
+            # half the rows or more save little per iteration: go full
+            size = d
         rows = np.sort(np.argpartition(-scores, size - 1)[:size]) if size < d else np.arange(d)
+        # inner accuracy follows the outer gap (as celer does): early sets
+        # are solved roughly, the full problem to tol / 10
+        inner_tol = tol / 10 if size == d else max(tol / 10, 0.1 * criterion)
         sub_W, info = solve_norm_penalized(
             ls.restrict(rows), lam, prox, penalty_value, lambda G: row_dual_norms(G).max(),
-            W[rows], lam2, tol=tol / 10, max_iter=max_iter - n_iter, warn=False,
+            W[rows], lam2, tol=inner_tol, max_iter=max_iter - n_iter, warn=False,
         )
         n_iter += info.n_iter
         W = np.zeros_like(W)
         W[rows] = sub_W
-        # once the set holds every row the inner solve was the full problem
-        size = min(d, 2 * size) if size < d else d + 1
+        previous = criterion
     if warn:
         warnings.warn(
             f"working-set solver stopped at max_iter={max_iter} with relative duality gap "
