@@ -155,3 +155,17 @@ def test_dual_norms_are_duals():
         for _ in range(20):
             G, W = rng.normal(size=(2, 5, 3))
             assert np.vdot(G, W) <= term.value(W) * term.dual_norm(G) * (1 + 1e-12)
+
+
+@pytest.mark.parametrize("shape", [(40, 5), (5, 40), (30, 12), (9, 8)])
+@pytest.mark.parametrize("fraction", [1e-6, 1e-3, 0.2, 0.9, 1.5])
+def test_singular_value_threshold_gram_route_equals_svd(shape, fraction):
+    """The Gram-eigendecomposition route for tall/wide matrices against
+    thresholding of a full SVD (rel 1e-10), thresholds from tiny to above
+    sigma_max."""
+    V = np.random.default_rng(sum(shape)).normal(size=shape)
+    U, s, Vt = np.linalg.svd(V, full_matrices=False)
+    tau = fraction * s[0]
+    expected = (U * np.maximum(s - tau, 0)) @ Vt
+    got = mc.terms.singular_value_threshold(V, tau)
+    assert np.linalg.norm(got - expected) <= 1e-10 * max(1.0, np.linalg.norm(expected))
