@@ -4,7 +4,7 @@ verified fast solvers."""
 from . import reference, solvers, terms
 from ._errors import ConvergenceWarning, InaccurateSolutionWarning, SolverError
 from .data import MultiTaskData
-from .models import STL, AllTasks, ClusMTL, GroupLasso, TraceNorm
+from .models import SGMTL, STL, AllTasks, ClusMTL, GroupLasso, TraceNorm
 from .verify import VerificationReport, verify
 
 __version__ = "0.1.0"
@@ -19,6 +19,7 @@ __all__ = [
     "GroupLasso",
     "TraceNorm",
     "ClusMTL",
+    "SGMTL",
     "verify",
     "VerificationReport",
     "reference",

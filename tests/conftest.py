@@ -20,6 +20,16 @@ def make_data(d=12, T=4, n=15, seed=0, shared=False, ragged=False, sparse_rows=N
     return mc.MultiTaskData(Xs, ys)
 
 
+def fd_gradient(f, W, h=1e-6):
+    """Central finite differences of a scalar function of an array."""
+    G = np.zeros_like(W)
+    for idx in np.ndindex(W.shape):
+        E = np.zeros_like(W)
+        E[idx] = h
+        G[idx] = (f(W + E) - f(W - E)) / (2 * h)
+    return G
+
+
 def rel(a, b):
     return abs(a - b) / max(1.0, abs(b))
 

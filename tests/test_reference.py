@@ -226,3 +226,19 @@ def test_pooled_objective_is_infinite_at_unequal_columns(data):
     model = reference.ridge(data, pooled=True)
     W = np.random.default_rng(0).normal(size=(data.n_features, data.n_tasks))
     assert model.objective_at(W, lam=1.0) == np.inf
+
+
+def test_cvxpy_solver_failure_becomes_our_solver_error(data, monkeypatch):
+    """A failure inside CVXPY (its own SolverError) reaches the user as
+    mtlcvx.SolverError with status "solver_error"."""
+    import cvxpy.reductions.solvers.conic_solvers.clarabel_conif as conif
+
+    model = reference.group_lasso(data)
+
+    def broken(self, *args, **kwargs):
+        raise cp.error.SolverError("simulated failure")
+
+    monkeypatch.setattr(conif.CLARABEL, "invert", broken)
+    with pytest.raises(mc.SolverError) as info:
+        model.solve(lam=1.0, solver="CLARABEL")
+    assert info.value.status == "solver_error"

@@ -13,13 +13,18 @@ from mtlcvx.terms import (
     ClusteredPenalty,
     LogisticLoss,
     NuclearNorm,
+    ScaledGroupNorms,
     SquaredFrobenius,
     SquaredLoss,
+    prox_l12,
 )
 
-from conftest import make_data, rel
+from conftest import fd_gradient, make_data, rel
 
-PENALTIES = [L1(), L21(), SquaredFrobenius(), NuclearNorm()]
+_P = np.abs(np.random.default_rng(42).normal(size=(3, 4)))
+_P[1, 2] = 0.0
+PENALTIES = [L1(), L21(), SquaredFrobenius(), NuclearNorm(), ScaledGroupNorms(_P, 1), ScaledGroupNorms(_P, 2)]
+PROX_PENALTIES = [L1(), L21(), SquaredFrobenius(), NuclearNorm()]
 LOSSES = [SquaredLoss("sum"), SquaredLoss("mean"), LogisticLoss("sum"), LogisticLoss("mean")]
 
 
@@ -48,21 +53,12 @@ def test_loss_numpy_value_equals_cvxpy_value(loss, seed):
     assert rel(loss.value(W, data), loss.expr(cp.Constant(W), data).value) <= 1e-10
 
 
-def _fd_grad(f, W, h=1e-6):
-    G = np.zeros_like(W)
-    for idx in np.ndindex(W.shape):
-        E = np.zeros_like(W)
-        E[idx] = h
-        G[idx] = (f(W + E) - f(W - E)) / (2 * h)
-    return G
-
-
 @pytest.mark.parametrize("loss", LOSSES, ids=repr)
 def test_loss_gradient_matches_finite_differences(loss):
     data = _data_for(loss, 1)
     W = np.random.default_rng(5).normal(size=(data.n_features, data.n_tasks)) * 0.3
     G = loss.grad(W, data)
-    G_fd = _fd_grad(lambda V: loss.value(V, data), W)
+    G_fd = fd_gradient(lambda V: loss.value(V, data), W)
     assert np.linalg.norm(G - G_fd) <= 1e-6 * max(1.0, np.linalg.norm(G_fd))
 
 
@@ -84,7 +80,7 @@ def test_logistic_rejects_other_labels():
 
 
 @pytest.mark.parametrize("step", [0.05, 0.7, 3.0])
-@pytest.mark.parametrize("term", PENALTIES, ids=repr)
+@pytest.mark.parametrize("term", PROX_PENALTIES, ids=repr)
 def test_prox_equals_cvxpy_prox_problem(term, step):
     V = np.random.default_rng(11).normal(size=(6, 4))
     Z = cp.Variable(V.shape)
@@ -97,7 +93,7 @@ def test_prox_equals_cvxpy_prox_problem(term, step):
 
 def test_squared_frobenius_gradient():
     W = np.random.default_rng(0).normal(size=(4, 3))
-    np.testing.assert_allclose(SquaredFrobenius().grad(W), _fd_grad(SquaredFrobenius().value, W), rtol=1e-7)
+    np.testing.assert_allclose(SquaredFrobenius().grad(W), fd_gradient(SquaredFrobenius().value, W), rtol=1e-7)
 
 
 def _clustered_by_sdp(W, k, eta):
@@ -139,7 +135,7 @@ def test_clustered_cvx_expression_with_parameter_is_dpp():
 def test_clustered_gradient_matches_finite_differences(eta):
     W = np.random.default_rng(7).normal(size=(5, 4))
     pen = ClusteredPenalty(2, eta)
-    G_fd = _fd_grad(pen.value, W)
+    G_fd = fd_gradient(pen.value, W)
     assert np.linalg.norm(pen.grad(W) - G_fd) <= 1e-6 * max(1.0, np.linalg.norm(G_fd))
 
 
@@ -169,3 +165,42 @@ def test_singular_value_threshold_gram_route_equals_svd(shape, fraction):
     expected = (U * np.maximum(s - tau, 0)) @ Vt
     got = mc.terms.singular_value_threshold(V, tau)
     assert np.linalg.norm(got - expected) <= 1e-10 * max(1.0, np.linalg.norm(expected))
+
+
+@pytest.mark.parametrize("power", [1, 2])
+@pytest.mark.parametrize("step", [0.01, 0.3, 5.0])
+def test_prox_of_powered_l12_equals_cvxpy(power, step):
+    """The sort-based prox of (sum_j ||Z_j||)^power (power 2 derived for
+    mtlcvx) against CVXPY, and the solver layer's own copy against it."""
+    from mtlcvx.solvers.admm import _prox_groups
+
+    V = np.random.default_rng(int(100 * step) + power).normal(size=(7, 3))
+    Z = cp.Variable(V.shape)
+    norms = cp.sum(cp.norm(Z, 2, axis=1))
+    h = norms if power == 1 else cp.square(norms)
+    cp.Problem(cp.Minimize(0.5 * cp.sum_squares(Z - V) + step * h)).solve(solver=cp.CLARABEL)
+    got = prox_l12(V, step, power)
+    assert np.linalg.norm(got - Z.value) <= 1e-6 * max(1.0, np.linalg.norm(Z.value))
+    np.testing.assert_allclose(_prox_groups(V[None], step, power)[0], got, rtol=1e-12, atol=1e-14)
+
+
+def test_sgmtl_weights_reproduce_the_three_regularizers():
+    """(5), (4), (2) written out directly against ScaledGroupNorms."""
+    rng = np.random.default_rng(3)
+    W = rng.normal(size=(5, 4))
+    U = rng.dirichlet(np.ones(3), size=4).T
+    lam = np.array([0.5, 1.0, 2.0])
+
+    def group_sums(V):
+        return np.array([np.sum(np.sqrt(((W * V[g]) ** 2).sum(axis=1))) for g in range(3)])
+
+    direct = {
+        "sqrt": np.sum(lam * group_sums(np.sqrt(U)) ** 2),
+        "squared": np.sum(lam * group_sums(U) ** 2),
+        "l1": np.sum(lam * group_sums(np.sqrt(U))),
+    }
+    for name, expected in direct.items():
+        P, power = mc.terms.sgmtl_weights(U, lam, name)
+        assert rel(ScaledGroupNorms(P, power).value(W), expected) <= 1e-12
+    with pytest.raises(ValueError, match="regularizer"):
+        mc.terms.sgmtl_weights(U, lam, "cubic")

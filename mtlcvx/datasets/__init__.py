@@ -1,5 +1,5 @@
 """Synthetic generators (one per paper's protocol) and real-data loaders."""
 
-from .synthetic import make_sparse_low_rank
+from .synthetic import make_group_sparse, make_sgmtl_set1, make_sgmtl_set2, make_sparse_low_rank
 
-__all__ = ["make_sparse_low_rank"]
+__all__ = ["make_sparse_low_rank", "make_group_sparse", "make_sgmtl_set1", "make_sgmtl_set2"]

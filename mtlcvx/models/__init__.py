@@ -7,5 +7,6 @@ the reference models (:mod:`mtlcvx.reference`) and the fast solvers
 
 from .base import MultiTaskEstimator
 from .baselines import STL, AllTasks, ClusMTL, GroupLasso, TraceNorm
+from .sgmtl import SGMTL
 
-__all__ = ["MultiTaskEstimator", "STL", "AllTasks", "GroupLasso", "TraceNorm", "ClusMTL"]
+__all__ = ["MultiTaskEstimator", "STL", "AllTasks", "GroupLasso", "TraceNorm", "ClusMTL", "SGMTL"]

@@ -20,6 +20,7 @@ from .baselines import (
     ridge,
     trace_norm,
 )
+from .sgmtl import SGMTLWStep, sgmtl_wstep
 
 __all__ = [
     "ReferenceModel",
@@ -31,4 +32,6 @@ __all__ = [
     "group_lasso",
     "trace_norm",
     "clustered",
+    "SGMTLWStep",
+    "sgmtl_wstep",
 ]

@@ -95,6 +95,7 @@ class _ParamSpec:
     nonneg: bool
     positive: bool
     doc: str
+    broadcast: bool = False
 
 
 class ReferenceModel:
@@ -119,6 +120,13 @@ class ReferenceModel:
 
     #: True when the model contains semidefinite cones (default solver SCS).
     uses_sdp = False
+
+    #: True when Clarabel proved unreliable on the model (default solver SCS).
+    prefers_scs = False
+
+    #: Options a model needs from a solver by default, ``{solver: {...}}``;
+    #: ``solver_opts`` passed to :meth:`solve` override them.
+    solver_defaults = {}
 
     def __init__(self, data):
         self.data = as_multitask_data(data)
@@ -145,12 +153,14 @@ class ReferenceModel:
             self._cp_params[name].value = value
 
     # -- parameters ----------------------------------------------------
-    def _parameter(self, name, shape=(), nonneg=True, positive=False, doc="", direct=True):
+    def _parameter(self, name, shape=(), nonneg=True, positive=False, doc="", direct=True, broadcast=False):
         """Declare a user-facing hyperparameter.  With ``direct=True`` it is
         also a ``cp.Parameter`` of the same name, which is returned and which
         the default :meth:`_bind` sets; with ``direct=False`` the subclass's
-        :meth:`_bind` maps it onto its own ``cp.Parameter`` objects."""
-        self._specs[name] = _ParamSpec(name, tuple(shape), nonneg, positive, doc)
+        :meth:`_bind` maps it onto its own ``cp.Parameter`` objects.  With
+        ``broadcast=True`` a scalar value is accepted for a vector parameter
+        (one value for every entry)."""
+        self._specs[name] = _ParamSpec(name, tuple(shape), nonneg, positive, doc, broadcast)
         if not direct:
             return None
         param = cp.Parameter(shape, nonneg=nonneg or positive, name=name)
@@ -173,6 +183,8 @@ class ReferenceModel:
         for name, value in params.items():
             spec = self._specs[name]
             arr = np.asarray(value, dtype=float)
+            if arr.shape == () and spec.shape != () and spec.broadcast:
+                arr = np.full(spec.shape, float(arr))
             if arr.shape != spec.shape:
                 raise ValueError(
                     f"parameter {name!r} must have shape {spec.shape}, got {arr.shape}"
@@ -210,7 +222,7 @@ class ReferenceModel:
     def default_solver(self):
         """Clarabel for moderate LP/SOCP models, SCS for SDP or large ones."""
         entries = sum(n * self.data.n_features for n in self.data.n_samples)
-        if self.uses_sdp or entries > LARGE_PROBLEM_ENTRIES:
+        if self.uses_sdp or self.prefers_scs or entries > LARGE_PROBLEM_ENTRIES:
             return cp.SCS
         return cp.CLARABEL
 
@@ -243,9 +255,8 @@ class ReferenceModel:
         self._bind(values)
         self._values = values
         solver = (solver or self.default_solver()).upper()
-        opts = dict(solver_opts or {})
-        if solver == cp.SCS:
-            opts = {**SCS_TIGHT, **opts}
+        opts = {**(SCS_TIGHT if solver == cp.SCS else {}), **self.solver_defaults.get(solver, {}),
+                **(solver_opts or {})}
         if solver in (cp.CLARABEL, cp.SCS):
             primal, dual, compile_time, solve_time = self._solve_split(solver, opts, verbose)
         else:
@@ -301,7 +312,12 @@ class ReferenceModel:
             # CVXPY's generic "may be inaccurate" notice: solve() raises or
             # warns with the status and the certificate instead.
             warnings.filterwarnings("ignore", message="Solution may be inaccurate")
-            self.problem.unpack_results(raw, chain, inverse)
+            try:
+                self.problem.unpack_results(raw, chain, inverse)
+            except cp.error.SolverError as exc:
+                raise SolverError(
+                    f"{type(self).__name__}: solver {solver} failed ({exc})", status=cp.SOLVER_ERROR, solver=solver
+                ) from None
         if solver == cp.CLARABEL:
             primal, dual = raw.obj_val, raw.obj_val_dual
             solve_time = getattr(raw, "solve_time", solve_time)

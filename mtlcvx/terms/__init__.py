@@ -10,10 +10,14 @@ from .penalties import (
     L1,
     L21,
     ClusteredPenalty,
+    SGMTL_REGULARIZERS,
     NuclearNorm,
     Penalty,
+    ScaledGroupNorms,
     SquaredFrobenius,
+    prox_l12,
     row_soft_threshold,
+    sgmtl_weights,
     singular_value_threshold,
 )
 
@@ -27,6 +31,10 @@ __all__ = [
     "SquaredFrobenius",
     "NuclearNorm",
     "ClusteredPenalty",
+    "ScaledGroupNorms",
+    "sgmtl_weights",
+    "SGMTL_REGULARIZERS",
+    "prox_l12",
     "row_soft_threshold",
     "singular_value_threshold",
 ]

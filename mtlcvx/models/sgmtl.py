@@ -1,0 +1,334 @@
+"""SG-MTL: sparsity-grouped multi-task learning with learned task groups
+(Kshirsagar, Yang and Lozano, ECML-PKDD 2017).
+
+Objective, eq. (6) (eq. (5) with ``mu = 0``)::
+
+    min_{W, U}  sum_t L(w_t; D_t) + sum_g lam_g (sum_j ||W_j sqrt(U_g)||_2)^2
+                + mu sum_{t < t'} ||V_t - V_t'||_F^2
+    s.t.        sum_g U_g = I,  0 <= [U_g]_tt <= 1
+
+``U`` is stored as an ``N x T`` matrix whose column ``t`` (task t's
+memberships ``u_t``, the paper's ``V_t = diag(u_t)``) lies on the simplex;
+``U_g = diag(row g)``; ``||V_t - V_t'||_F^2 = ||u_t - u_t'||_2^2``.
+
+Algorithm 1 (alternating minimisation):
+
+* **U-step** (non-convex): projected gradient on the simplex, columnwise,
+  with a backtracking (Armijo) step so that it never increases the
+  objective.  Gradient from the paper's appendix C (derived again here;
+  checked against finite differences in the tests)::
+
+      dR/du_gt = lam_g A_g sum_j W_jt^2 / a_gj,
+      a_gj = sqrt(sum_t u_gt W_jt^2),  A_g = sum_j a_gj,
+
+  plus the fusion term's ``2 mu sum_{t' != t} (u_gt - u_gt')`` (the sign
+  matters: the original code had it reversed, which pushes memberships
+  apart; a test holds that a larger ``mu`` pulls them together).  Where
+  ``a_gj = 0`` while ``W_jt != 0`` (so ``u_gt = 0``) the one-sided
+  derivative is ``+inf`` (``sqrt(u)`` at 0): the coordinate stays at 0.
+  Where ``W_jt = 0`` the term does not depend on ``u_gt`` and contributes 0.
+* **W-step** (convex for fixed ``U``): the reference model
+  :func:`mtlcvx.reference.sgmtl_wstep` (``solver="reference"``, compiled
+  once per fit, ``U`` a DPP parameter) or the ADMM of
+  :func:`mtlcvx.solvers.admm_scaled_group_norms` (default; it stops on a
+  duality gap and is held to the reference by the tests).  We do not use
+  the paper's coordinate descent (7)-(8): a scalar loop in Python is slow,
+  and the ADMM solves the same convex problem exactly.
+"""
+
+import numpy as np
+from sklearn.utils import check_random_state
+
+from .. import reference
+from ..solvers import (
+    BlockLeastSquares,
+    admm_scaled_group_norms,
+    project_columns_to_simplex,
+    ridge_closed_form,
+)
+from ..terms import SGMTL_REGULARIZERS, ScaledGroupNorms, make_loss, sgmtl_weights
+from .base import MultiTaskEstimator, check_scalar_param
+
+__all__ = ["SGMTL", "sgmtl_u_gradient", "sgmtl_u_objective", "fusion_penalty", "u_step"]
+
+_LOSSES = ("squared", "logistic")
+
+
+def fusion_penalty(U, mu):
+    """``mu sum_{t < t'} ||u_t - u_t'||^2 = mu (T sum_t ||u_t||^2 - ||sum_t u_t||^2)``."""
+    T = U.shape[1]
+    return float(mu * (T * np.sum(U * U) - np.sum(U.sum(axis=1) ** 2)))
+
+
+def _row_norms_per_group(W, U, regularizer):
+    """``a_gj``: the norm of row j of ``W diag(v_g)`` with ``v = sqrt(U)``
+    (``"sqrt"``, ``"l1"``) or ``v = U`` (``"squared"``)."""
+    V = U if regularizer == "squared" else np.sqrt(U)
+    return np.sqrt(np.einsum("gt,jt->gj", V * V, W * W))
+
+
+def sgmtl_u_objective(W, U, lam, mu=0.0, regularizer="sqrt"):
+    """The part of (6) that depends on ``U``: regulariser plus fusion."""
+    P, power = sgmtl_weights(U, lam, regularizer)
+    return ScaledGroupNorms(P, power).value(W) + fusion_penalty(U, mu)
+
+
+def sgmtl_u_gradient(W, U, lam, mu=0.0, regularizer="sqrt"):
+    """Gradient of :func:`sgmtl_u_objective` with respect to ``U`` (N x T).
+
+    Entries whose one-sided derivative is ``+inf`` (``a_gj = 0`` with
+    ``W_jt != 0``) are returned as ``np.inf``.
+    """
+    lam = np.broadcast_to(np.asarray(lam, dtype=float), (U.shape[0],))
+    a = _row_norms_per_group(W, U, regularizer)  # (N, d)
+    W2 = W * W  # (d, T)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(a[:, :, None] > 0, W2[None] / a[:, :, None], np.where(W2[None] > 0, np.inf, 0.0))
+    S = ratio.sum(axis=1)  # (N, T): sum_j W_jt^2 / a_gj
+    A = a.sum(axis=1)[:, None]  # (N, 1)
+    if regularizer == "sqrt":
+        # d/du (sum_j sqrt(sum_t u W^2))^2 = 2 A * sum_j W^2 / (2 a)
+        G = lam[:, None] * A * S
+    elif regularizer == "squared":
+        # a_gj = sqrt(sum_t u^2 W^2): d a / d u_gt = u_gt W_jt^2 / a_gj
+        with np.errstate(invalid="ignore"):
+            G = 2.0 * lam[:, None] * A * np.where(U > 0, U * S, 0.0)
+    else:
+        G = lam[:, None] * S / 2.0
+    T = U.shape[1]
+    G = G + 2.0 * mu * (T * U - U.sum(axis=1, keepdims=True))
+    return G
+
+
+def u_step(W, U, lam, mu=0.0, regularizer="sqrt", n_steps=50, step=None, tol=1e-10):
+    """Projected gradient on the simplex (columnwise) with Armijo
+    backtracking: the objective never increases.
+
+    Returns
+    -------
+    U : ndarray (N, T)
+    step : float
+        The last accepted step (to warm-start the next U-step).
+    """
+    def objective(V):
+        return sgmtl_u_objective(W, V, lam, mu, regularizer)
+
+    f = objective(U)
+    step = 1.0 if step is None else step
+    for _ in range(n_steps):
+        G = sgmtl_u_gradient(W, U, lam, mu, regularizer)
+        finite = np.isfinite(G)
+        # +inf: the coordinate is at 0 and must stay there
+        big = 1e6 * (1.0 + np.abs(G[finite]).max(initial=0.0))
+        G = np.where(finite, G, big)
+        step *= 2.0
+        while True:
+            U_new = project_columns_to_simplex(U - step * G)
+            move = U_new - U
+            f_new = objective(U_new)
+            if f_new <= f - np.sum(move * move) / (2.0 * step) or step < 1e-20:
+                break
+            step /= 2.0
+        if f_new > f:
+            break
+        converged = np.linalg.norm(move) <= tol * max(1.0, np.linalg.norm(U))
+        U, f = U_new, f_new
+        if converged:
+            break
+    return U, step
+
+
+class SGMTL(MultiTaskEstimator):
+    """Sparsity-grouped multi-task learning (SG-MTL), eq. (5)/(6) of
+    Kshirsagar, Yang and Lozano (2017); see the module docstring for the
+    objective and the algorithm.
+
+    Parameters
+    ----------
+    n_groups : int, default=2
+        ``N``, the number of groups (1 <= N <= number of tasks).
+    lam : float or array of shape (n_groups,), default=1.0
+        ``lam_g``, >= 0.
+    mu : float, default=0.0
+        Weight of the fusion term of (6); 0 gives (5).
+    loss : {"squared", "logistic"}
+        Logistic labels in {-1, +1} or {0, 1}; requires
+        ``fit_intercept=False``.
+    regularizer : {"sqrt", "squared", "l1"}
+        Eq. (5), eq. (4), or the relaxed eq. (2) (for teaching: Figure 4).
+    n_init : int, default=3
+        Random restarts of ``U``; the lowest objective is kept.
+    max_iter : int, default=100
+        Alternations (one U-step and one W-step each).
+    tol : float, default=1e-6
+        Stop when the relative objective change over one alternation is
+        below ``tol``.
+    solver : {"fast", "reference"}
+        W-step by ADMM (default) or by the CVXPY reference.
+    scaling : {"sum", "mean"}
+    fit_intercept : bool, default=False
+    wstep_tol : float, default=1e-8
+        Relative duality gap of the W-step (fast solver).
+    ustep_iter : int, default=50
+        Projected-gradient iterations per U-step.
+    random_state : int, RandomState or None
+
+    Attributes
+    ----------
+    coef_ : ndarray (n_features, n_tasks)
+    groups_ : ndarray (n_groups, n_tasks)
+        Soft memberships ``U``; each column sums to 1.
+    labels_ : ndarray (n_tasks,)
+        Hard group of each task, ``argmax_g U[g, t]``.
+    objective_ : float
+        Objective (6) at ``(coef_, groups_)``.
+    n_iter_ : int
+    objective_path_ : list of float
+        Objective of the kept restart at the start and after every
+        half-step (U-step, W-step, U-step, ...).
+    restart_objectives_ : list of float
+        Final objective of each restart.
+    """
+
+    def __init__(self, n_groups=2, lam=1.0, mu=0.0, loss="squared", regularizer="sqrt", n_init=3,
+                 max_iter=100, tol=1e-6, solver="fast", scaling="sum", fit_intercept=False,
+                 wstep_tol=1e-8, ustep_iter=50, random_state=None):
+        self.n_groups = n_groups
+        self.lam = lam
+        self.mu = mu
+        self.loss = loss
+        self.regularizer = regularizer
+        self.n_init = n_init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.solver = solver
+        self.scaling = scaling
+        self.fit_intercept = fit_intercept
+        self.wstep_tol = wstep_tol
+        self.ustep_iter = ustep_iter
+        self.random_state = random_state
+
+    # -- validation -----------------------------------------------------
+    def _lam_vector(self):
+        lam = np.asarray(self.lam, dtype=float)
+        if lam.ndim == 0:
+            return np.full(self.n_groups, float(lam))
+        return lam
+
+    def _validate_params(self, data):
+        check_scalar_param(self.n_groups, "n_groups", low=1, high=data.n_tasks, integer=True)
+        lam = np.asarray(self.lam)
+        if lam.dtype.kind not in "iuf":
+            raise TypeError(f"lam must be a number or an array of numbers, got {self.lam!r}")
+        if lam.ndim > 1 or (lam.ndim == 1 and lam.shape[0] != self.n_groups):
+            raise ValueError(f"lam must be a scalar or have one value per group ({self.n_groups}), "
+                             f"got shape {lam.shape}")
+        if not np.all(np.isfinite(lam)) or np.any(lam < 0):
+            raise ValueError(f"lam must be >= 0 and finite, got {self.lam!r}")
+        check_scalar_param(self.mu, "mu", low=0)
+        if self.loss not in _LOSSES:
+            raise ValueError(f"loss must be one of {_LOSSES}, got {self.loss!r}")
+        if self.regularizer not in SGMTL_REGULARIZERS:
+            raise ValueError(f"regularizer must be one of {SGMTL_REGULARIZERS}, got {self.regularizer!r}")
+        if self.scaling not in ("sum", "mean"):
+            raise ValueError(f"scaling must be 'sum' or 'mean', got {self.scaling!r}")
+        if self.loss == "logistic" and self.fit_intercept:
+            raise ValueError("fit_intercept=True is supported with loss='squared' only "
+                             "(it centres the data); pass fit_intercept=False")
+        check_scalar_param(self.n_init, "n_init", low=1, integer=True)
+        check_scalar_param(self.max_iter, "max_iter", low=1, integer=True)
+        check_scalar_param(self.tol, "tol", low=0)
+        check_scalar_param(self.wstep_tol, "wstep_tol", low=0, low_inclusive=False)
+        check_scalar_param(self.ustep_iter, "ustep_iter", low=1, integer=True)
+        if self.loss == "logistic":
+            for t, y in enumerate(data.ys):
+                make_loss("logistic").signed_labels(y, t)
+
+    # -- the convex W-step ------------------------------------------------
+    def _reference_model(self, data):
+        return reference.sgmtl_wstep(data, self.n_groups, loss=self.loss, scaling=self.scaling,
+                                     regularizer=self.regularizer)
+
+    def _reference_params(self):
+        return {"U": self.groups_, "lam": self._lam_vector()}
+
+    def _w_step_solver(self, data):
+        """A function ``(U, W0) -> W`` solving the W-step."""
+        lam = self._lam_vector()
+        if self.solver == "reference":
+            model = self._reference_model(data)
+            return lambda U, W0: model.solve(U=U, lam=lam).W
+        loss = make_loss(self.loss, self.scaling)
+        if self.loss == "squared":
+            ls = BlockLeastSquares(data.Xs, data.ys, loss.task_weights(data))
+            extra = dict(ls=ls, Xs=data.Xs, ys=data.ys)
+        else:
+            extra = dict(grad=lambda W: loss.grad(W, data), lipschitz=loss.lipschitz(data))
+
+        def solve(U, W0):
+            P, power = sgmtl_weights(U, lam, self.regularizer)
+            W, _ = admm_scaled_group_norms(P, power, W0, tol=self.wstep_tol, **extra)
+            return W
+
+        return solve
+
+    def _objective_parts(self, data, W, U):
+        loss = make_loss(self.loss, self.scaling)
+        return loss.value(W, data) + sgmtl_u_objective(W, U, self._lam_vector(), self.mu, self.regularizer)
+
+    # -- Algorithm 1 ------------------------------------------------------
+    def _initial_W(self, data):
+        """Single-task learning (per-task ridge, lam = 1) as in Algorithm 1."""
+        if self.loss == "squared":
+            s = make_loss("squared", self.scaling).task_weights(data)
+            return np.column_stack([ridge_closed_form(X, y, 1.0, s_t) for (X, y), s_t in zip(data, s)])
+        return np.zeros((data.n_features, data.n_tasks))
+
+    def _alternate(self, data):
+        """Algorithm 1 with restarts; sets the group attributes, returns
+        ``(W, n_iter)`` of the restart with the lowest objective."""
+        rng = check_random_state(self.random_state)
+        w_step = self._w_step_solver(data)
+        lam = self._lam_vector()
+        W_init = self._initial_W(data)
+        best = None
+        self.restart_objectives_ = []
+        for _ in range(self.n_init):
+            U = rng.dirichlet(np.ones(self.n_groups), size=data.n_tasks).T
+            W = W_init.copy()
+            path = [self._objective_parts(data, W, U)]
+            step = None
+            n_iter = 0
+            for n_iter in range(1, self.max_iter + 1):
+                U, step = u_step(W, U, lam, self.mu, self.regularizer, self.ustep_iter, step)
+                path.append(self._objective_parts(data, W, U))
+                W = w_step(U, W)
+                path.append(self._objective_parts(data, W, U))
+                if abs(path[-3] - path[-1]) <= self.tol * max(1.0, abs(path[-1])):
+                    break
+            self.restart_objectives_.append(path[-1])
+            if best is None or path[-1] < best[2][-1]:
+                best = (W, U, path, n_iter)
+        W, U, path, n_iter = best
+        self.groups_ = U
+        self.labels_ = np.argmax(U, axis=0)
+        self.objective_path_ = path
+        self.objective_ = path[-1]
+        return W, n_iter
+
+    def fit(self, Xs, ys=None):
+        """Fit by Algorithm 1 with ``n_init`` random restarts of ``U``."""
+        self._check_common()
+        data, X_means, y_means = self._prepare(Xs, ys)
+        self._validate_params(data)
+        W, self.n_iter_ = self._alternate(data)
+        self.coef_ = W
+        self.intercept_ = y_means - np.einsum("dt,dt->t", X_means, W)
+        self.n_tasks_, self.n_features_in_ = data.n_tasks, data.n_features
+        return self
+
+    def objective(self, Xs, ys=None):
+        """Objective (6) at ``(coef_, groups_)`` (on centred data when
+        ``fit_intercept=True``)."""
+        data, _, _ = self._prepare(Xs, ys)
+        return float(self._objective_parts(data, self.coef_, self.groups_))

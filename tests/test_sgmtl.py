@@ -1,0 +1,257 @@
+"""SG-MTL: W-step reference vs independent formulation and vs the fast
+ADMM (relative objective gap <= 1e-6), U-step gradient vs finite
+differences (relative error <= 1e-6), fusion sign, monotone alternation,
+group recovery, Figure 4's behaviour, estimator errors."""
+
+import warnings
+
+import cvxpy as cp
+import numpy as np
+import pytest
+
+import mtlcvx as mc
+from mtlcvx.datasets import make_group_sparse, make_sgmtl_set1
+from mtlcvx.metrics import adjusted_rand
+from mtlcvx.models.sgmtl import fusion_penalty, sgmtl_u_gradient, sgmtl_u_objective, u_step
+from mtlcvx.solvers import BlockLeastSquares, admm_scaled_group_norms
+from mtlcvx.terms import LogisticLoss, sgmtl_weights
+
+from conftest import fd_gradient, make_data, rel
+
+REGULARIZERS = ["sqrt", "squared", "l1"]
+
+
+def _random_U(N, T, seed, empty_group=False):
+    U = np.random.default_rng(seed).dirichlet(np.ones(N), size=T).T
+    if empty_group:
+        U[0] = 0.0
+        U /= U.sum(axis=0)
+    return U
+
+
+@pytest.fixture(scope="module")
+def small():
+    data, W, groups = make_group_sparse(n_tasks=6, n_groups=2, n_features=8, n_samples=12, support_size=4,
+                                        noise=0.3, random_state=0)
+    return data, W, groups
+
+
+def test_wstep_reference_is_dpp_and_compiles_once(small):
+    data, _, _ = small
+    model = mc.reference.sgmtl_wstep(data, n_groups=3)
+    assert model.problem.is_dpp()
+    a = model.solve(U=_random_U(3, 6, 0), lam=1.0)
+    b = model.solve(U=_random_U(3, 6, 1), lam=[0.5, 1.0, 2.0])
+    assert model.n_builds == 1 and a.objective != b.objective
+    assert rel(model.objective_at(b.W), b.objective) <= 1e-6
+
+
+@pytest.mark.parametrize("regularizer", REGULARIZERS)
+def test_wstep_reference_equals_epigraph_formulation(small, regularizer):
+    """The same problem written with explicit SOC epigraphs, U numeric."""
+    data, _, _ = small
+    U, lam = _random_U(3, 6, 2), np.array([0.3, 1.0, 2.0])
+    ours = mc.reference.sgmtl_wstep(data, 3, regularizer=regularizer).solve(U=U, lam=lam)
+    V = U if regularizer == "squared" else np.sqrt(U)
+    W = cp.Variable((data.n_features, data.n_tasks))
+    t = cp.Variable((3, data.n_features))
+    cons = [cp.SOC(t[g, j], cp.multiply(W[j, :], V[g])) for g in range(3) for j in range(data.n_features)]
+    sums = cp.sum(t, axis=1)
+    pen = cp.sum(cp.multiply(lam, sums)) if regularizer == "l1" else cp.sum(cp.multiply(lam, cp.square(sums)))
+    loss = sum(0.5 * cp.sum_squares(y - X @ W[:, k]) for k, (X, y) in enumerate(data))
+    problem = cp.Problem(cp.Minimize(loss + pen), cons)
+    problem.solve(solver=cp.SCS, eps_abs=1e-10, eps_rel=1e-10, max_iters=100_000)
+    assert rel(ours.objective, problem.value) <= 1e-6
+
+
+def test_sqrt_and_squared_regularizers_agree_on_binary_memberships(small):
+    data, _, groups = small
+    U = np.eye(2)[:, groups]
+    a = mc.reference.sgmtl_wstep(data, 2, regularizer="sqrt").solve(U=U, lam=1.0)
+    b = mc.reference.sgmtl_wstep(data, 2, regularizer="squared").solve(U=U, lam=1.0)
+    assert rel(a.objective, b.objective) <= 1e-7
+
+
+CASES = [
+    dict(seed=0),
+    dict(seed=1, empty_group=True),
+    dict(seed=2, lam=60.0),  # large lam: rows of W are zero at the optimum
+    dict(seed=3, shape=dict(d=30, T=5, n=12)),  # n < d
+    dict(seed=4, lam=[0.0, 1.0, 3.0]),  # a group without penalty
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: "-".join(f"{k}={v}" for k, v in c.items() if k != "shape"))
+@pytest.mark.parametrize("regularizer", REGULARIZERS)
+def test_wstep_fast_matches_reference_objective(case, regularizer):
+    shape = case.get("shape", dict(d=10, T=5, n=20))
+    data = make_data(seed=case["seed"], **shape)
+    U = _random_U(3, shape["T"], case["seed"], case.get("empty_group", False))
+    lam = case.get("lam", 1.0)
+    model = mc.reference.sgmtl_wstep(data, 3, regularizer=regularizer)
+    ref = model.solve(U=U, lam=lam)
+    P, power = sgmtl_weights(U, lam, regularizer)
+    ls = BlockLeastSquares(data.Xs, data.ys, np.ones(data.n_tasks))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", mc.ConvergenceWarning)
+        W, info = admm_scaled_group_norms(P, power, np.zeros((data.n_features, data.n_tasks)),
+                                          ls=ls, Xs=data.Xs, ys=data.ys, tol=1e-9)
+    assert info.converged
+    gap = (model.objective_at(W) - ref.objective) / max(1.0, abs(ref.objective))
+    assert gap <= 1e-6
+    if case.get("lam") == 60.0:
+        assert np.sum(~W.any(axis=1)) >= 1
+
+
+def test_wstep_fast_matches_reference_with_logistic_loss():
+    data = make_data(d=8, T=4, n=25, seed=7)
+    data = mc.MultiTaskData(list(data.Xs), [np.sign(y) for y in data.ys])
+    U = _random_U(2, 4, 7)
+    model = mc.reference.sgmtl_wstep(data, 2, loss="logistic")
+    ref = model.solve(U=U, lam=0.5)
+    loss = LogisticLoss()
+    P, power = sgmtl_weights(U, 0.5, "sqrt")
+    W, info = admm_scaled_group_norms(P, power, np.zeros((8, 4)), grad=lambda V: loss.grad(V, data),
+                                      lipschitz=loss.lipschitz(data), tol=1e-10)
+    assert info.converged
+    assert (model.objective_at(W) - ref.objective) / max(1.0, abs(ref.objective)) <= 1e-6
+
+
+@pytest.mark.parametrize("mu", [0.0, 0.7])
+@pytest.mark.parametrize("regularizer", REGULARIZERS)
+def test_u_gradient_matches_finite_differences(regularizer, mu):
+    """Interior U and a dense W, where every row norm is positive."""
+    rng = np.random.default_rng(5)
+    W = rng.normal(size=(6, 5))
+    U = _random_U(3, 5, 5) * 0.8 + 0.05
+    lam = np.array([0.5, 1.0, 1.5])
+    G = sgmtl_u_gradient(W, U, lam, mu, regularizer)
+    G_fd = fd_gradient(lambda V: sgmtl_u_objective(W, V, lam, mu, regularizer), U)
+    assert np.linalg.norm(G - G_fd) <= 1e-6 * max(1.0, np.linalg.norm(G_fd))
+
+
+def test_u_gradient_where_a_row_norm_is_zero():
+    """Row 0 of W is zero: its terms contribute 0.  Row 1 is non-zero only
+    in task 0, which has no membership in group 1, so group 1's norm of row 1
+    is 0: d/du_{1,0} is +inf (sqrt(u) at 0), the other entries are finite."""
+    W = np.array([[0.0, 0.0, 0.0], [2.0, 0.0, 0.0], [1.0, 1.0, 1.0]])
+    U = np.array([[1.0, 0.5, 0.5], [0.0, 0.5, 0.5]])
+    G = sgmtl_u_gradient(W, U, 1.0, 0.0, "sqrt")
+    assert G[1, 0] == np.inf
+    assert np.all(np.isfinite(np.delete(G.ravel(), 3)))
+
+
+def test_fusion_gradient_sign_pulls_memberships_together():
+    """The original code had this sign reversed: a larger mu must bring the
+    tasks' membership vectors closer together, never push them apart."""
+    data, W, _ = make_sgmtl_set1(random_state=0)
+    U0 = _random_U(3, 30, 11)
+
+    def spread(U):
+        return float(np.mean(np.linalg.norm(U - U.mean(axis=1, keepdims=True), axis=0)))
+
+    spreads = []
+    for mu in [0.0, 1.0, 100.0, 1e4]:
+        U, _ = u_step(W, U0, 1.0, mu, "sqrt", n_steps=300)
+        spreads.append(spread(U))
+    assert spreads[-1] < 0.05 * spreads[0]
+    assert all(b <= a + 1e-6 for a, b in zip(spreads, spreads[1:]))
+    G = sgmtl_u_gradient(np.zeros((2, 30)), U0, 1.0, 1.0)
+    np.testing.assert_allclose(G, fd_gradient(lambda V: fusion_penalty(V, 1.0), U0), rtol=1e-6, atol=1e-6)
+
+
+def test_fusion_penalty_is_the_pairwise_sum():
+    U = _random_U(3, 5, 1)
+    pairwise = sum(np.sum((U[:, t] - U[:, s]) ** 2) for t in range(5) for s in range(t + 1, 5))
+    assert rel(fusion_penalty(U, 2.0), 2.0 * pairwise) <= 1e-12
+
+
+def test_u_step_stays_on_simplex_and_never_increases_objective():
+    rng = np.random.default_rng(0)
+    W = rng.normal(size=(8, 6)) * (rng.random((8, 6)) > 0.5)
+    U = _random_U(4, 6, 0)
+    for regularizer in REGULARIZERS:
+        f0 = sgmtl_u_objective(W, U, 1.0, 0.3, regularizer)
+        U1, _ = u_step(W, U, 1.0, 0.3, regularizer)
+        assert np.all(U1 >= 0) and np.allclose(U1.sum(axis=0), 1.0)
+        assert sgmtl_u_objective(W, U1, 1.0, 0.3, regularizer) <= f0 + 1e-12
+
+
+@pytest.mark.parametrize("solver", ["fast", "reference"])
+def test_alternation_never_increases_objective(solver):
+    data, _, _ = make_group_sparse(n_tasks=9, n_groups=3, n_features=12, n_samples=15, support_size=4,
+                                   noise=0.5, random_state=2)
+    est = mc.SGMTL(n_groups=3, lam=0.5, mu=0.1, n_init=2, max_iter=8, tol=0.0, solver=solver,
+                   random_state=0).fit(data)
+    path = np.array(est.objective_path_)
+    assert np.all(np.diff(path) <= 1e-6 * abs(path[0]))
+    assert rel(est.objective(data), est.objective_) <= 1e-12
+    assert est.objective_ == min(est.restart_objectives_)
+
+
+def test_sgmtl_recovers_groups_on_set1():
+    data, _, groups = make_sgmtl_set1(random_state=0)
+    est = mc.SGMTL(n_groups=3, lam=1.0, n_init=3, random_state=0).fit(data)
+    assert adjusted_rand(groups, est.labels_) == 1.0
+    assert est.coef_.shape == (21, 30) and est.groups_.shape == (3, 30)
+    np.testing.assert_allclose(est.groups_.sum(axis=0), 1.0)
+
+
+def test_figure4_behaviour_of_the_three_regularizers():
+    """For the known W of set-1: (2) merges groups, (4) gives non-binary U,
+    (5) recovers the groups with a binary U (the paper's Figure 4)."""
+    _, W, groups = make_sgmtl_set1(random_state=0)
+
+    def best_U(regularizer):
+        runs = [u_step(W, _random_U(3, 30, s), 1.0, 0.0, regularizer, n_steps=2000)[0] for s in range(5)]
+        return min(runs, key=lambda U: sgmtl_u_objective(W, U, 1.0, 0.0, regularizer))
+
+    U2, U4, U5 = best_U("l1"), best_U("squared"), best_U("sqrt")
+    active = lambda U: int(np.sum(U.max(axis=1) > 0.5))  # noqa: E731
+    assert active(U2) < 3
+    one_group = np.zeros((3, 30))
+    one_group[0] = 1.0
+    assert sgmtl_u_objective(W, one_group, 1.0, 0.0, "l1") <= sgmtl_u_objective(W, U2, 1.0, 0.0, "l1") + 1e-9
+    assert np.mean((U4 > 0.01) & (U4 < 0.99)) > 0.5
+    assert np.all((U5 < 1e-6) | (U5 > 1 - 1e-6))
+    assert adjusted_rand(groups, U5.argmax(axis=0)) == 1.0
+
+
+@pytest.mark.parametrize(
+    "params, exc, word",
+    [
+        (dict(n_groups=0), ValueError, "n_groups"),
+        (dict(n_groups=99), ValueError, "n_groups"),
+        (dict(lam=-1.0), ValueError, "lam"),
+        (dict(lam=[1.0, 2.0, 3.0]), ValueError, "lam"),
+        (dict(mu=-0.1), ValueError, "mu"),
+        (dict(loss="hinge"), ValueError, "loss"),
+        (dict(regularizer="cubic"), ValueError, "regularizer"),
+        (dict(loss="logistic", fit_intercept=True), ValueError, "fit_intercept"),
+        (dict(n_init=0), ValueError, "n_init"),
+    ],
+)
+def test_bad_hyperparameters(params, exc, word, small):
+    data, _, _ = small
+    with pytest.raises(exc, match=word):
+        mc.SGMTL(**{"n_groups": 2, **params}).fit(data)
+
+
+def test_logistic_sgmtl_fits_and_predicts():
+    data, _, groups = make_group_sparse(n_tasks=6, n_groups=2, n_features=8, n_samples=40, support_size=4,
+                                        noise=0.1, random_state=4)
+    labels = [np.where(y > 0, 1.0, 0.0) for y in data.ys]
+    est = mc.SGMTL(n_groups=2, lam=0.1, loss="logistic", random_state=0, n_init=2).fit(list(data.Xs), labels)
+    scores = est.predict(list(data.Xs))
+    accuracy = np.mean(np.concatenate([(s > 0) == (y > 0) for s, y in zip(scores, labels)]))
+    assert accuracy > 0.8
+    path = np.array(est.objective_path_)
+    assert np.all(np.diff(path) <= 1e-6 * abs(path[0]))
+
+
+def test_random_state_makes_fits_reproducible(small):
+    data, _, _ = small
+    a = mc.SGMTL(n_groups=2, lam=0.5, random_state=3).fit(data)
+    b = mc.SGMTL(n_groups=2, lam=0.5, random_state=3).fit(data)
+    np.testing.assert_array_equal(a.groups_, b.groups_)
+    np.testing.assert_array_equal(a.coef_, b.coef_)
