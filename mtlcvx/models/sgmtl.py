@@ -49,7 +49,7 @@ from ..solvers import (
 from ..terms import SGMTL_REGULARIZERS, ScaledGroupNorms, make_loss, sgmtl_weights
 from .base import MultiTaskEstimator, check_scalar_param
 
-__all__ = ["SGMTL", "sgmtl_u_gradient", "sgmtl_u_objective", "fusion_penalty", "u_step"]
+__all__ = ["SGMTL", "sgmtl_u_gradient", "sgmtl_u_objective", "fusion_penalty", "u_step", "reassign_tasks"]
 
 _LOSSES = ("squared", "logistic")
 
@@ -136,6 +136,61 @@ def u_step(W, U, lam, mu=0.0, regularizer="sqrt", n_steps=50, step=None, tol=1e-
         if converged:
             break
     return U, step
+
+
+def reassign_tasks(W, U, lam, mu=0.0, regularizer="sqrt", max_sweeps=20):
+    """Greedy polish of ``U``: move single tasks to a vertex of the simplex
+    (one group) whenever that lowers the U-objective, sweeping over the
+    tasks until no move helps.  Never increases the objective.
+
+    Why: projected gradient on the square-root parameterisation reaches a
+    vertex in a few steps and stays there (leaving a vertex for a group
+    whose rows miss some of the task's features has an infinite one-sided
+    derivative), so from random starts it stalls in poor groupings even when
+    the true grouping has a lower objective (measured on set-2: from a
+    ridge W, 20 random starts all ended above the objective of the true
+    U).  Single-task moves, evaluated exactly and incrementally, escape
+    those points.
+
+    Returns
+    -------
+    U : ndarray (N, T)
+    n_moves : int
+    """
+    N, T = U.shape
+    lam = np.broadcast_to(np.asarray(lam, dtype=float), (N,))
+    power = 1 if regularizer == "l1" else 2
+    transform = (lambda V: V * V) if regularizer == "squared" else (lambda V: V)
+    W2 = W * W
+    U = U.copy()
+    Q = transform(U) @ W2.T  # (N, d): per group, sum_t v(u_gt) W_jt^2
+    column_sum = U.sum(axis=1)
+    n_moves = 0
+    for _ in range(max_sweeps):
+        moved = False
+        for t in range(T):
+            base = np.maximum(Q - np.outer(transform(U[:, t]), W2[:, t]), 0.0)
+            sums = np.sqrt(base).sum(axis=1)
+            current = lam @ (np.sqrt(Q).sum(axis=1) ** power)
+            gained = np.sqrt(base + W2[:, t]).sum(axis=1)
+            # candidate h: group h gets task t entirely
+            regs = lam @ (sums**power) - lam * sums**power + lam * gained**power
+            others = column_sum - U[:, t]
+            fusion_now = mu * (T * U[:, t] @ U[:, t] - column_sum @ column_sum)
+            fusion = mu * (T * 1.0 - (others @ others + 2 * others + 1.0))
+            gain = (current + fusion_now) - (regs + fusion)
+            h = int(np.argmax(gain))
+            if gain[h] > 1e-12 * max(1.0, abs(current)) and U[h, t] < 1.0:
+                vertex = np.zeros(N)
+                vertex[h] = 1.0
+                Q = base + np.outer(transform(vertex), W2[:, t])
+                column_sum = others + vertex
+                U[:, t] = vertex
+                n_moves += 1
+                moved = True
+        if not moved:
+            break
+    return U, n_moves
 
 
 class SGMTL(MultiTaskEstimator):
@@ -301,6 +356,7 @@ class SGMTL(MultiTaskEstimator):
             n_iter = 0
             for n_iter in range(1, self.max_iter + 1):
                 U, step = u_step(W, U, lam, self.mu, self.regularizer, self.ustep_iter, step)
+                U, _ = reassign_tasks(W, U, lam, self.mu, self.regularizer)
                 path.append(self._objective_parts(data, W, U))
                 W = w_step(U, W)
                 path.append(self._objective_parts(data, W, U))
