@@ -6,7 +6,7 @@ import pathlib
 import mtlcvx as mc
 from mtlcvx.datasets import make_sparse_low_rank
 from mtlcvx.metrics import mse
-from mtlcvx.plotting import have_matplotlib, plot_weight_heatmaps
+from mtlcvx.plotting import have_matplotlib, plot_heatmaps
 
 data, W_true = make_sparse_low_rank(n_tasks=8, n_features=40, n_samples=60, n_relevant=6, rank=2,
                                     random_state=0)
@@ -27,5 +27,5 @@ for name, est in estimators.items():
 
 if have_matplotlib():
     path = pathlib.Path("baselines_weights.png")
-    plot_weight_heatmaps(weights, path)
+    plot_heatmaps(weights, path, shared_scale=True)
     print(f"figure: {path}")

@@ -4,7 +4,7 @@ verified fast solvers."""
 from . import reference, solvers, terms
 from ._errors import ConvergenceWarning, InaccurateSolutionWarning, SolverError
 from .data import MultiTaskData
-from .models import SGMTL, STL, AllTasks, ClusMTL, GroupLasso, TraceNorm
+from .models import SGMTL, STL, AllTasks, ClusMTL, GroupLasso, TraceNorm, TwoStageClusMTL
 from .verify import VerificationReport, verify
 
 __version__ = "0.1.0"
@@ -20,6 +20,7 @@ __all__ = [
     "TraceNorm",
     "ClusMTL",
     "SGMTL",
+    "TwoStageClusMTL",
     "verify",
     "VerificationReport",
     "reference",

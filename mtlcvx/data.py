@@ -255,6 +255,24 @@ class MultiTaskData:
                 part.append(value)
         return self._replace(parts[0], parts[1]), self._replace(parts[2], parts[3])
 
+    def folds(self, n_splits=5, random_state=None):
+        """K-fold cross-validation per task: yields ``(train, test)`` pairs,
+        each task's samples shuffled once and cut into ``n_splits`` folds.
+
+        Every task needs at least ``n_splits`` samples.
+        """
+        if isinstance(n_splits, bool) or not isinstance(n_splits, numbers.Integral) or n_splits < 2:
+            raise ValueError(f"n_splits must be an integer >= 2, got {n_splits!r}")
+        too_small = [t for t, n in enumerate(self.n_samples) if n < n_splits]
+        if too_small:
+            raise ValueError(f"task {too_small[0]} has fewer samples than n_splits={n_splits}")
+        rng = check_random_state(random_state)
+        parts = [np.array_split(rng.permutation(n), n_splits) for n in self.n_samples]
+        for k in range(n_splits):
+            test = [np.sort(p[k]) for p in parts]
+            train = [np.sort(np.concatenate(p[:k] + p[k + 1:])) for p in parts]
+            yield self.subset(train), self.subset(test)
+
     def subset(self, indices):
         """A new container with, for each task t, the rows ``indices[t]``."""
         if len(indices) != self.n_tasks:

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-__all__ = ["have_matplotlib", "plot_weight_heatmaps", "MATPLOTLIB_NOTICE"]
+__all__ = ["have_matplotlib", "plot_heatmaps", "MATPLOTLIB_NOTICE"]
 
 MATPLOTLIB_NOTICE = 'figures skipped: matplotlib is not installed (pip install "mtlcvx[plot]")'
 
@@ -24,30 +24,38 @@ def _pyplot():
     return plt
 
 
-def plot_weight_heatmaps(matrices, path, title=None):
-    """Side-by-side heat maps of weight matrices (features x tasks), on one
-    symmetric colour scale so that magnitudes compare across panels.
+def plot_heatmaps(matrices, path, title=None, xlabel="task", shared_scale=False):
+    """Side-by-side heat maps, one panel per matrix.
+
+    Matrices with entries in ``[0, 1]`` (memberships ``U``) are drawn in
+    grey, white = 1 and black = 0 as in the SG-MTL paper; others (weights
+    ``W``, features x tasks) on a symmetric red-blue scale, per panel or, with
+    ``shared_scale=True``, one scale for all so that magnitudes compare.
 
     Parameters
     ----------
     matrices : dict
-        ``{panel title: W}``, each ``W`` of shape ``(d, T)``.
+        ``{panel title: 2-D array}``.
     path : str or Path
         Where to write the figure (format from the suffix).
     """
     plt = _pyplot()
-    vmax = max(float(np.abs(W).max()) for W in matrices.values()) or 1.0
-    fig, axes = plt.subplots(1, len(matrices), figsize=(1.6 * len(matrices) + 1.5, 4.2), squeeze=False)
-    for ax, (name, W) in zip(axes[0], matrices.items()):
-        image = ax.imshow(W, aspect="auto", cmap="RdBu_r", vmin=-vmax, vmax=vmax, interpolation="nearest")
+    signed = [np.abs(M).max() for M in matrices.values() if M.min() < 0 or M.max() > 1]
+    common = max(signed, default=1.0) or 1.0
+    fig, axes = plt.subplots(1, len(matrices), figsize=(1.8 * len(matrices) + 1.5, 4.2), squeeze=False)
+    for ax, (name, M) in zip(axes[0], matrices.items()):
+        if M.min() >= 0 and M.max() <= 1:
+            ax.imshow(M, aspect="auto", cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+            ax.set_yticks(range(M.shape[0]))
+            ax.set_ylabel("group")
+        else:
+            vmax = common if shared_scale else (float(np.abs(M).max()) or 1.0)
+            ax.imshow(M, aspect="auto", cmap="RdBu_r", vmin=-vmax, vmax=vmax, interpolation="nearest")
         ax.set_title(name, fontsize=9)
-        ax.set_xlabel("task")
-        if ax is not axes[0][0]:
-            ax.set_yticks([])
-    axes[0][0].set_ylabel("feature")
-    fig.colorbar(image, ax=axes[0].tolist(), shrink=0.8)
+        ax.set_xlabel(xlabel)
     if title:
         fig.suptitle(title)
+    fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path

@@ -84,3 +84,32 @@ def test_bench_quick_rows_meet_the_objective_gap(tmp_path):
             assert key in row
         assert row["rel_objective_gap"] <= 1e-6
         assert row["fast_s"] > 0
+
+
+@pytest.fixture(scope="module")
+def quick_sgmtl(tmp_path_factory):
+    out = tmp_path_factory.mktemp("sgmtl")
+    json_path = out / "sgmtl.json"
+    code = main(["reproduce", "sgmtl", "--quick", "--json", str(json_path), "--out", str(out), "--silent"])
+    return code, json.loads(json_path.read_text()), out
+
+
+@pytest.mark.slow
+def test_reproduce_sgmtl_quick(quick_sgmtl):
+    """Table 2's ordering (SG-MTL below STL and ClusMTL on both sets), the
+    dip of Fusion SG-MTL at the true N on set-2, group recovery on set-2,
+    and both figures."""
+    code, payload, out = quick_sgmtl
+    assert code == 0
+    mse = {(row["dataset"], row["method"]): row["mse"] for row in payload["table"]}
+    for name in ("set-1", "set-2"):
+        assert mse[(name, "SG-MTL")] < mse[(name, "STL")]
+        assert mse[(name, "SG-MTL")] < mse[(name, "ClusMTL")]
+        assert all(row["paper_mse"] > 0 for row in payload["table"])
+    by_n = {row["n_groups"]: row["mse"] for row in payload["table_by_n_groups"]}
+    assert by_n[5] == min(by_n.values())
+    recovery = {row["dataset"]: row for row in payload["group_recovery"]}
+    assert recovery["set-2"]["ari_min"] == 1.0
+    assert recovery["set-1"]["ari_mean"] > 0.7
+    for name in ("sgmtl_figure4.png", "sgmtl_figure6.png"):
+        assert (out / name).stat().st_size > 0

@@ -116,3 +116,19 @@ def test_shared_design_detection():
     X = np.random.default_rng(0).normal(size=(5, 3))
     assert mc.MultiTaskData([X, X.copy()], [np.zeros(5)] * 2).shares_X
     assert not mc.MultiTaskData([X, X + 1], [np.zeros(5)] * 2).shares_X
+
+
+def test_folds_partition_every_task():
+    Xs, ys = _good(T=2, n=11)
+    data = mc.MultiTaskData(Xs, ys)
+    folds = list(data.folds(n_splits=4, random_state=0))
+    assert len(folds) == 4
+    for t in range(2):
+        test_rows = np.concatenate([test.ys[t] for _, test in folds])
+        assert sorted(test_rows.tolist()) == sorted(ys[t].tolist())
+        for train, test in folds:
+            assert train.n_samples[t] + test.n_samples[t] == 11
+    with pytest.raises(ValueError, match="n_splits"):
+        list(data.folds(n_splits=1))
+    with pytest.raises(ValueError, match="fewer samples"):
+        list(data.folds(n_splits=20))

@@ -282,3 +282,23 @@ def test_sgmtl_recovers_groups_on_set2():
     data, _, groups = make_sgmtl_set2(random_state=0)
     est = mc.SGMTL(n_groups=5, lam=1.0, n_init=2, random_state=0).fit(data)
     assert adjusted_rand(groups, est.labels_) == 1.0
+
+
+@pytest.mark.parametrize("regularizer", REGULARIZERS)
+def test_u_gradient_of_an_empty_group_is_the_one_sided_derivative(regularizer):
+    """Group 0 is empty: the gradient there is the right-sided derivative
+    (finite for (5) and (4), +inf for (2) where sqrt(u) is not scaled by
+    another task), compared with a one-sided finite difference."""
+    rng = np.random.default_rng(8)
+    W = rng.normal(size=(5, 4))
+    U = _random_U(3, 4, 8, empty_group=True)
+    G = sgmtl_u_gradient(W, U, 1.0, 0.0, regularizer)
+    h = 1e-7
+    for t in range(4):
+        E = np.zeros_like(U)
+        E[0, t] = h
+        fd = (sgmtl_u_objective(W, U + E, 1.0, 0.0, regularizer) - sgmtl_u_objective(W, U, 1.0, 0.0, regularizer)) / h
+        if regularizer == "l1":
+            assert G[0, t] == np.inf and fd > 1e2
+        else:
+            assert abs(G[0, t] - fd) <= 1e-4 * max(1.0, abs(fd))

@@ -16,7 +16,7 @@ import numpy as np
 from .. import models
 from ..datasets import make_sparse_low_rank
 from ..metrics import mse, support_f1
-from ..plotting import MATPLOTLIB_NOTICE, have_matplotlib, plot_weight_heatmaps
+from ..plotting import MATPLOTLIB_NOTICE, have_matplotlib, plot_heatmaps
 from ..terms import L21, NuclearNorm
 from . import register
 from ._common import format_table, param_grid, select_and_fit
@@ -93,7 +93,7 @@ def run_baselines(quick=False, out=None, progress=lambda message: None):
     if out is not None:
         if have_matplotlib():
             path = out / "baselines_weights.png"
-            plot_weight_heatmaps(figure_weights, path, title="true and learned W (seed 0)")
+            plot_heatmaps(figure_weights, path, title="true and learned W (seed 0)", shared_scale=True)
             figures.append(str(path))
         else:
             notices.append(MATPLOTLIB_NOTICE)

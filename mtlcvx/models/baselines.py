@@ -21,7 +21,7 @@ from ..solvers.apg import SolverInfo
 from ..terms import L1, L21, ClusteredPenalty, NuclearNorm, make_loss
 from .base import MultiTaskEstimator, check_scalar_param
 
-__all__ = ["STL", "AllTasks", "GroupLasso", "TraceNorm", "ClusMTL"]
+__all__ = ["STL", "AllTasks", "GroupLasso", "TraceNorm", "ClusMTL", "TwoStageClusMTL"]
 
 _PENALTIES = ("l2", "elasticnet")
 
@@ -305,3 +305,63 @@ class ClusMTL(_SquaredLossEstimator):
         if self.solver == "reference":
             self.M_ = self.reference_result_.variables["M"]
         return self
+
+
+class TwoStageClusMTL(MultiTaskEstimator):
+    """The "ClusMTL" baseline of the SG-MTL paper (Section 5): a two-stage
+    heuristic, not an optimisation problem.
+
+    1. single-task elastic net (:class:`STL` with ``penalty="elasticnet"``,
+       weights ``stl_lam``, ``l1_ratio``);
+    2. k-means (scikit-learn, ``n_init=10``) on the task weight vectors
+       (columns of ``W``) into ``n_clusters`` clusters;
+    3. a multi-task lasso (:class:`GroupLasso`, weight ``lam``) on each
+       cluster.
+
+    ``labels_`` holds the clusters.  There is no joint objective, so
+    ``objective`` and ``solver="reference"`` are not available.
+    """
+
+    def __init__(self, n_clusters=2, lam=1.0, stl_lam=1.0, l1_ratio=0.5, scaling="sum", fit_intercept=True,
+                 solver="fast", random_state=None):
+        self.n_clusters = n_clusters
+        self.lam = lam
+        self.stl_lam = stl_lam
+        self.l1_ratio = l1_ratio
+        self.scaling = scaling
+        self.fit_intercept = fit_intercept
+        self.solver = solver
+        self.random_state = random_state
+
+    def _validate_params(self, data):
+        check_scalar_param(self.n_clusters, "n_clusters", low=1, high=data.n_tasks, integer=True)
+        check_scalar_param(self.lam, "lam", low=0)
+        check_scalar_param(self.stl_lam, "stl_lam", low=0)
+        check_scalar_param(self.l1_ratio, "l1_ratio", low=0, high=1)
+
+    def _fit_fast(self, data):
+        from sklearn.cluster import KMeans
+
+        stl = STL(lam=self.stl_lam, penalty="elasticnet", l1_ratio=self.l1_ratio, scaling=self.scaling,
+                  fit_intercept=False, solver=self.solver).fit(data)
+        km = KMeans(n_clusters=self.n_clusters, n_init=10, random_state=self.random_state)
+        self.labels_ = km.fit_predict(stl.coef_.T)
+        W = np.zeros((data.n_features, data.n_tasks))
+        for k in np.unique(self.labels_):
+            tasks = np.flatnonzero(self.labels_ == k)
+            cluster = GroupLasso(lam=self.lam, scaling=self.scaling, fit_intercept=False, solver=self.solver)
+            W[:, tasks] = cluster.fit([data.Xs[t] for t in tasks], [data.ys[t] for t in tasks]).coef_
+        return W, None
+
+    def fit(self, Xs, ys=None):
+        self._check_common()
+        data, X_means, y_means = self._prepare(Xs, ys)
+        self._validate_params(data)
+        W, _ = self._fit_fast(data)
+        self.coef_ = W
+        self.intercept_ = y_means - np.einsum("dt,dt->t", X_means, W)
+        self.n_tasks_, self.n_features_in_ = data.n_tasks, data.n_features
+        return self
+
+    def objective(self, Xs, ys=None):
+        raise NotImplementedError("TwoStageClusMTL is a heuristic with no joint objective")

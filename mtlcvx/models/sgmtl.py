@@ -24,9 +24,12 @@ Algorithm 1 (alternating minimisation):
   plus the fusion term's ``2 mu sum_{t' != t} (u_gt - u_gt')`` (the sign
   matters: the original code had it reversed, which pushes memberships
   apart; a test holds that a larger ``mu`` pulls them together).  Where
-  ``a_gj = 0`` while ``W_jt != 0`` (so ``u_gt = 0``) the one-sided
-  derivative is ``+inf`` (``sqrt(u)`` at 0): the coordinate stays at 0.
-  Where ``W_jt = 0`` the term does not depend on ``u_gt`` and contributes 0.
+  ``a_gj = 0`` while ``W_jt != 0`` (so ``u_gt = 0``) in a non-empty group,
+  the one-sided derivative is ``+inf`` (``sqrt(u)`` at 0): the coordinate
+  stays at 0.  Where ``W_jt = 0`` the term does not depend on ``u_gt`` and
+  contributes 0.  For an empty group (all its memberships 0) the term is
+  linear in one task's membership, ``lam_g u (sum_j |W_jt|)^2``, so its
+  derivative is finite and an empty group can be re-populated.
 * **W-step** (convex for fixed ``U``): the reference model
   :func:`mtlcvx.reference.sgmtl_wstep` (``solver="reference"``, compiled
   once per fit, ``U`` a DPP parameter) or the ADMM of
@@ -86,13 +89,18 @@ def sgmtl_u_gradient(W, U, lam, mu=0.0, regularizer="sqrt"):
         ratio = np.where(a[:, :, None] > 0, W2[None] / a[:, :, None], np.where(W2[None] > 0, np.inf, 0.0))
     S = ratio.sum(axis=1)  # (N, T): sum_j W_jt^2 / a_gj
     A = a.sum(axis=1)[:, None]  # (N, 1)
+    empty = A[:, 0] == 0
     if regularizer == "sqrt":
         # d/du (sum_j sqrt(sum_t u W^2))^2 = 2 A * sum_j W^2 / (2 a)
-        G = lam[:, None] * A * S
+        G = np.where(empty[:, None], 0.0, lam[:, None] * A * np.where(empty[:, None], 0.0, S))
+        # an empty group is linear in one task's membership:
+        # lam (sum_j sqrt(u) |W_jt|)^2 = lam u (sum_j |W_jt|)^2
+        G[empty] = lam[empty, None] * np.abs(W).sum(axis=0)[None] ** 2
     elif regularizer == "squared":
-        # a_gj = sqrt(sum_t u^2 W^2): d a / d u_gt = u_gt W_jt^2 / a_gj
+        # a_gj = sqrt(sum_t u^2 W^2): d a / d u_gt = u_gt W_jt^2 / a_gj; an
+        # empty group is lam u^2 (sum_j |W_jt|)^2, of derivative 0 at u = 0
         with np.errstate(invalid="ignore"):
-            G = 2.0 * lam[:, None] * A * np.where(U > 0, U * S, 0.0)
+            G = np.where(empty[:, None] | (U == 0), 0.0, 2.0 * lam[:, None] * A * U * S)
     else:
         G = lam[:, None] * S / 2.0
     T = U.shape[1]
