@@ -15,7 +15,9 @@ For each problem and size:
 
 Plus a peer row: scikit-learn's ``MultiTaskLasso`` against our
 ``GroupLasso`` on a shared-X instance, both at a relative objective gap
-``<= 1e-6`` from the optimum.
+``<= 1e-6`` from the optimum; the SG-MTL W-step (eq. 5, random memberships)
+at the sizes of the paper's synthetic sets against its reference; and the
+time of a whole SG-MTL fit on set-2.
 """
 
 import time
@@ -25,10 +27,12 @@ import numpy as np
 
 from . import reference
 from ._errors import SolverError
-from .datasets import make_sparse_low_rank
+from .datasets import make_sgmtl_set1, make_sgmtl_set2, make_sparse_low_rank
 from .experiments._common import format_table
-from .models import GroupLasso, TraceNorm
-from .terms import L21, NuclearNorm
+from .metrics import adjusted_rand
+from .models import SGMTL, GroupLasso, TraceNorm
+from .solvers import BlockLeastSquares, admm_scaled_group_norms
+from .terms import L21, NuclearNorm, sgmtl_weights
 
 __all__ = ["run_bench", "CASES", "QUICK_CASES"]
 
@@ -45,6 +49,7 @@ CASES = [
     ("trace", (150, 20, 50)),
 ]
 QUICK_CASES = [("L21", (80, 10, 50)), ("trace", (40, 8, 30))]
+SGMTL_CASES = [("set-1", make_sgmtl_set1, 3, (21, 30, 15)), ("set-2", make_sgmtl_set2, 5, (150, 30, 100))]
 PEER_SIZE = (500, 50, 100)
 QUICK_PEER_SIZE = (200, 20, 50)
 
@@ -71,15 +76,15 @@ def _time_limit_opts(solver, budget):
     return {"time_limit": budget} if solver == "CLARABEL" else {"time_limit_secs": budget}
 
 
-def _time_reference(model, solver, budget, lam):
+def _time_reference(model, solver, budget, params):
     opts = _time_limit_opts(solver, budget)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            first = model.solve(solver=solver, solver_opts=opts, lam=lam)
+            first = model.solve(solver=solver, solver_opts=opts, **params)
             results = [first]
             if first.solve_time < REPEAT_BELOW:
-                results += [model.solve(solver=solver, solver_opts=opts, lam=lam) for _ in range(2)]
+                results += [model.solve(solver=solver, solver_opts=opts, **params) for _ in range(2)]
     except SolverError as exc:
         return None, exc.status
     best = min(results, key=lambda r: r.solve_time)
@@ -95,17 +100,44 @@ def _best_of(func, repeats=3):
     return min(times), out
 
 
-def _reference_rows(problem, size, budget, progress):
+def _baseline_case(problem, size):
+    """``(model, params, fast)`` for the L21 and trace-norm rows; ``fast()``
+    returns ``(W, n_iter)``."""
     build, estimator_cls, norm = _PROBLEMS[problem]
     data = _instance(size)
     lam = _lam(data, norm)
-    model = build(data)
-    fast_s, est = _best_of(lambda: estimator_cls(lam=lam, fit_intercept=False, tol=FAST_TOL).fit(data))
-    f_fast = model.objective_at(est.coef_, lam=lam)
+
+    def fast():
+        est = estimator_cls(lam=lam, fit_intercept=False, tol=FAST_TOL).fit(data)
+        return est.coef_, est.n_iter_
+
+    return build(data), {"lam": lam}, fast
+
+
+def _sgmtl_case(maker, n_groups):
+    """The SG-MTL W-step at a set's size: random memberships (seed 0),
+    ``lam = 0.1``, eq. (5)."""
+    data, _, _ = maker(random_state=0)
+    U = np.random.default_rng(0).dirichlet(np.ones(n_groups), size=data.n_tasks).T
+    params = {"U": U, "lam": 0.1}
+    P, power = sgmtl_weights(U, 0.1, "sqrt")
+
+    def fast():
+        ls = BlockLeastSquares(data.Xs, data.ys, np.ones(data.n_tasks))
+        W, info = admm_scaled_group_norms(P, power, np.zeros((data.n_features, data.n_tasks)), ls=ls,
+                                          Xs=data.Xs, ys=data.ys, tol=FAST_TOL)
+        return W, info.n_iter
+
+    return reference.sgmtl_wstep(data, n_groups), params, fast
+
+
+def _reference_rows(problem, size, model, params, fast, budget, progress):
+    fast_s, (W_fast, n_iter) = _best_of(fast)
+    f_fast = model.objective_at(W_fast, **params)
     refs = {}
     for solver in ("CLARABEL", "SCS"):
         progress(f"[bench] {problem} {size}: {solver} ...")
-        refs[solver] = _time_reference(model, solver, budget, lam)
+        refs[solver] = _time_reference(model, solver, budget, params)
     certified = [r.objective for r, status in refs.values() if r is not None and status == "optimal"]
     f_star = min(certified) if certified else np.nan
     rows = []
@@ -119,7 +151,7 @@ def _reference_rows(problem, size, budget, progress):
             "fast_s": fast_s,
             "speedup": None if result is None else result.solve_time / fast_s,
             "rel_objective_gap": (f_fast - f_star) / max(1.0, abs(f_star)),
-            "fast_iterations": est.n_iter_,
+            "fast_iterations": n_iter,
         }
         rows.append(row)
         progress(f"[bench] {problem} {size}: {solver} {_fmt_s(row['reference_s'])}, fast {fast_s:.4f} s")
@@ -129,6 +161,24 @@ def _reference_rows(problem, size, budget, progress):
         for r in rows:
             r["faster_reference"] = r is faster
     return rows
+
+
+def _sgmtl_fit_row(progress):
+    """A whole SG-MTL fit on set-2 (N = 5, one restart): no reference."""
+    data, _, groups = make_sgmtl_set2(random_state=0)
+    seconds, est = _best_of(lambda: SGMTL(n_groups=5, lam=0.1, n_init=1, random_state=0).fit(data), repeats=1)
+    progress(f"[bench] SG-MTL fit on set-2: {seconds:.2f} s")
+    return {
+        "problem": "SG-MTL full fit (N=5, n_init=1)",
+        "size": "set-2: d=150, T=30, n=100",
+        "reference_solver": "-",
+        "reference_status": f"{est.n_iter_} alternations, ARI {adjusted_rand(groups, est.labels_):.2f}",
+        "reference_s": None,
+        "fast_s": seconds,
+        "speedup": None,
+        "rel_objective_gap": None,
+        "fast_iterations": est.n_iter_,
+    }
 
 
 def _fmt_s(seconds):
@@ -179,8 +229,12 @@ def run_bench(quick=False, budget=120.0, progress=lambda message: None):
     """Run the benchmark; returns ``{"rows": [...], "text": table}``."""
     rows = []
     for problem, size in QUICK_CASES if quick else CASES:
-        rows += _reference_rows(problem, size, budget, progress)
+        rows += _reference_rows(problem, size, *_baseline_case(problem, size), budget, progress)
     rows.append(_peer_row(QUICK_PEER_SIZE if quick else PEER_SIZE, progress))
+    for label, maker, n_groups, size in SGMTL_CASES[:1] if quick else SGMTL_CASES:
+        rows += _reference_rows(f"SG-MTL W-step ({label})", size, *_sgmtl_case(maker, n_groups), budget, progress)
+    if not quick:
+        rows.append(_sgmtl_fit_row(progress))
     columns = ["problem", "size", "reference_solver", "reference_s", "fast_s", "speedup",
                "rel_objective_gap", "reference_status"]
     text = format_table([{k: ("-" if r.get(k) is None else r.get(k)) for k in columns} for r in rows], columns,

@@ -34,12 +34,16 @@ def test_unknown_experiment_is_a_clear_error(capsys, tmp_path):
     assert "unknown experiment 'nope'" in capsys.readouterr().err
 
 
+def _reproduce_quick(name, tmp_path_factory):
+    out = tmp_path_factory.mktemp(name)
+    json_path = out / "result.json"
+    code = main(["reproduce", name, "--quick", "--json", str(json_path), "--out", str(out), "--silent"])
+    return code, json.loads(json_path.read_text()), out
+
+
 @pytest.fixture(scope="module")
 def quick_baselines(tmp_path_factory):
-    out = tmp_path_factory.mktemp("baselines")
-    json_path = out / "result.json"
-    code = main(["reproduce", "baselines", "--quick", "--json", str(json_path), "--out", str(out), "--silent"])
-    return code, json.loads(json_path.read_text()), out
+    return _reproduce_quick("baselines", tmp_path_factory)
 
 
 def test_reproduce_baselines_quick_writes_table_json_and_figure(quick_baselines):
@@ -78,7 +82,7 @@ def test_bench_quick_rows_meet_the_objective_gap(tmp_path):
     json_path = tmp_path / "bench.json"
     assert main(["bench", "--quick", "--budget", "20", "--json", str(json_path)]) == 0
     rows = json.loads(json_path.read_text())["rows"]
-    assert {row["problem"] for row in rows} == {"L21", "trace", "L21 shared X (peer)"}
+    assert {row["problem"] for row in rows} == {"L21", "trace", "L21 shared X (peer)", "SG-MTL W-step (set-1)"}
     for row in rows:
         for key in ("problem", "size", "reference_s", "fast_s", "speedup", "rel_objective_gap"):
             assert key in row
@@ -88,10 +92,7 @@ def test_bench_quick_rows_meet_the_objective_gap(tmp_path):
 
 @pytest.fixture(scope="module")
 def quick_sgmtl(tmp_path_factory):
-    out = tmp_path_factory.mktemp("sgmtl")
-    json_path = out / "sgmtl.json"
-    code = main(["reproduce", "sgmtl", "--quick", "--json", str(json_path), "--out", str(out), "--silent"])
-    return code, json.loads(json_path.read_text()), out
+    return _reproduce_quick("sgmtl", tmp_path_factory)
 
 
 @pytest.mark.slow
