@@ -41,7 +41,10 @@ class MultiTaskEstimator(RegressorMixin, BaseEstimator):
     * ``_validate_params(data)`` -- raise on bad hyperparameters;
     * ``_reference_model(data)`` -- the CVXPY reference of the objective;
     * ``_reference_params()`` -- its parameter values;
-    * ``_fit_fast(data)`` -- return ``(W, info)`` from the numpy solver.
+    * ``_fit_fast(data)`` -- return ``(W, info)`` from the numpy solver;
+
+    or, for estimators with a non-convex outer loop, override
+    ``_fit_weights(data)`` (return ``W``, set the other fitted attributes).
 
     Conventions: ``coef_`` has shape ``(n_features, n_tasks)`` (column t is
     task t, the papers' ``W``); with ``fit_intercept=True`` each task gets
@@ -85,18 +88,24 @@ class MultiTaskEstimator(RegressorMixin, BaseEstimator):
         self._check_common()
         data, X_means, y_means = self._prepare(Xs, ys)
         self._validate_params(data)
-        if self.solver == "reference":
-            result = self._reference_model(data).solve(**self._reference_params())
-            W, self.reference_result_ = result.W, result
-            self.n_iter_ = None
-        else:
-            W, info = self._fit_fast(data)
-            self.n_iter_ = getattr(info, "n_iter", None)
-            self.solver_info_ = info
+        W = self._fit_weights(data)
         self.coef_ = W
         self.intercept_ = y_means - np.einsum("dt,dt->t", X_means, W)
         self.n_tasks_, self.n_features_in_ = data.n_tasks, data.n_features
         return self
+
+    def _fit_weights(self, data):
+        """``W`` for the (centred) data: the CVXPY reference or the fast
+        solver.  Estimators with an outer loop override this."""
+        if self.solver == "reference":
+            result = self._reference_model(data).solve(**self._reference_params())
+            self.reference_result_ = result
+            self.n_iter_ = None
+            return result.W
+        W, info = self._fit_fast(data)
+        self.n_iter_ = getattr(info, "n_iter", None)
+        self.solver_info_ = info
+        return W
 
     def _check_predict_input(self, Xs):
         check_is_fitted(self, "coef_")

@@ -300,11 +300,11 @@ class ClusMTL(_SquaredLossEstimator):
         self.M_ = (Q * lam) @ Q.T
         return W, info
 
-    def fit(self, Xs, ys=None):
-        super().fit(Xs, ys)
+    def _fit_weights(self, data):
+        W = super()._fit_weights(data)
         if self.solver == "reference":
             self.M_ = self.reference_result_.variables["M"]
-        return self
+        return W
 
 
 class TwoStageClusMTL(MultiTaskEstimator):
@@ -339,7 +339,7 @@ class TwoStageClusMTL(MultiTaskEstimator):
         check_scalar_param(self.stl_lam, "stl_lam", low=0)
         check_scalar_param(self.l1_ratio, "l1_ratio", low=0, high=1)
 
-    def _fit_fast(self, data):
+    def _fit_weights(self, data):
         from sklearn.cluster import KMeans
 
         stl = STL(lam=self.stl_lam, penalty="elasticnet", l1_ratio=self.l1_ratio, scaling=self.scaling,
@@ -351,17 +351,7 @@ class TwoStageClusMTL(MultiTaskEstimator):
             tasks = np.flatnonzero(self.labels_ == k)
             cluster = GroupLasso(lam=self.lam, scaling=self.scaling, fit_intercept=False, solver=self.solver)
             W[:, tasks] = cluster.fit([data.Xs[t] for t in tasks], [data.ys[t] for t in tasks]).coef_
-        return W, None
-
-    def fit(self, Xs, ys=None):
-        self._check_common()
-        data, X_means, y_means = self._prepare(Xs, ys)
-        self._validate_params(data)
-        W, _ = self._fit_fast(data)
-        self.coef_ = W
-        self.intercept_ = y_means - np.einsum("dt,dt->t", X_means, W)
-        self.n_tasks_, self.n_features_in_ = data.n_tasks, data.n_features
-        return self
+        return W
 
     def objective(self, Xs, ys=None):
         raise NotImplementedError("TwoStageClusMTL is a heuristic with no joint objective")

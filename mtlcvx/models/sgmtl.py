@@ -380,16 +380,10 @@ class SGMTL(MultiTaskEstimator):
         self.objective_ = path[-1]
         return W, n_iter
 
-    def fit(self, Xs, ys=None):
-        """Fit by Algorithm 1 with ``n_init`` random restarts of ``U``."""
-        self._check_common()
-        data, X_means, y_means = self._prepare(Xs, ys)
-        self._validate_params(data)
+    def _fit_weights(self, data):
+        """Algorithm 1 with ``n_init`` random restarts of ``U``."""
         W, self.n_iter_ = self._alternate(data)
-        self.coef_ = W
-        self.intercept_ = y_means - np.einsum("dt,dt->t", X_means, W)
-        self.n_tasks_, self.n_features_in_ = data.n_tasks, data.n_features
-        return self
+        return W
 
     def objective(self, Xs, ys=None):
         """Objective (6) at ``(coef_, groups_)`` (on centred data when
