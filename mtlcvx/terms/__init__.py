@@ -5,36 +5,8 @@ the numpy value equal to the CVXPY value and each prox equal to the CVXPY
 solution of its prox problem.
 """
 
-from .losses import LogisticLoss, SquaredLoss, make_loss
-from .penalties import (
-    L1,
-    L21,
-    ClusteredPenalty,
-    SGMTL_REGULARIZERS,
-    NuclearNorm,
-    Penalty,
-    ScaledGroupNorms,
-    SquaredFrobenius,
-    prox_l12,
-    row_soft_threshold,
-    sgmtl_weights,
-    singular_value_threshold,
-)
+from . import losses, penalties
+from .losses import *  # noqa: F401,F403  (names listed in losses.__all__)
+from .penalties import *  # noqa: F401,F403  (names listed in penalties.__all__)
 
-__all__ = [
-    "SquaredLoss",
-    "LogisticLoss",
-    "make_loss",
-    "Penalty",
-    "L1",
-    "L21",
-    "SquaredFrobenius",
-    "NuclearNorm",
-    "ClusteredPenalty",
-    "ScaledGroupNorms",
-    "sgmtl_weights",
-    "SGMTL_REGULARIZERS",
-    "prox_l12",
-    "row_soft_threshold",
-    "singular_value_threshold",
-]
+__all__ = losses.__all__ + penalties.__all__
