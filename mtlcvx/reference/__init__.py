@@ -20,6 +20,7 @@ from .baselines import (
     ridge,
     trace_norm,
 )
+from .gengl import GenGLModel, gengl
 from .sgmtl import SGMTLWStep, sgmtl_wstep
 
 __all__ = [
@@ -34,4 +35,6 @@ __all__ = [
     "clustered",
     "SGMTLWStep",
     "sgmtl_wstep",
+    "GenGLModel",
+    "gengl",
 ]

@@ -1,0 +1,122 @@
+"""The generalized group lasso (GenGL) penalty and the presets of Table 1
+(Fei, Sun, Kudo, Kimura, ECAI 2023).
+
+``W = sum_l W_l`` (``h`` components); component ``l`` carries operators
+``D_lk`` (:class:`~mtlcvx.terms.operators.GenGLOperator`) with weights
+``gamma_lk``, eq. (8):
+
+    Omega(W_1, ..., W_h) = sum_l sum_k gamma_lk ||D_lk vec(W_l)||_ggl,
+    ||D x||_ggl = sum over the groups g of D of ||(D x)_g||_2.
+"""
+
+import cvxpy as cp
+import numpy as np
+
+from .operators import gengl_operator
+
+__all__ = ["GenGL", "gengl_preset", "GENGL_PRESETS"]
+
+
+class GenGL:
+    """GenGL penalty on ``h`` components.
+
+    Parameters
+    ----------
+    operators : list (one per component) of lists of GenGLOperator
+    """
+
+    def __init__(self, operators):
+        if not operators or not all(len(ops) for ops in operators):
+            raise ValueError("operators must list at least one operator for every component")
+        self.operators = [list(ops) for ops in operators]
+
+    @property
+    def n_components(self):
+        return len(self.operators)
+
+    @property
+    def n_weights(self):
+        """Number of ``gamma_lk`` (one per operator, components in order)."""
+        return sum(len(ops) for ops in self.operators)
+
+    def _check(self, components, gamma):
+        gamma = np.asarray(gamma, dtype=float) if not isinstance(gamma, cp.Expression) else gamma
+        if gamma.shape != (self.n_weights,):
+            raise ValueError(f"gamma must have shape ({self.n_weights},), got {gamma.shape}")
+        if len(components) != self.n_components:
+            raise ValueError(f"expected {self.n_components} components, got {len(components)}")
+        return gamma
+
+    def value(self, components, gamma):
+        """``sum_lk gamma_lk ||D_lk vec(W_l)||_ggl`` in numpy; ``components``
+        is a sequence of ``h`` arrays ``(d, T)``."""
+        gamma = self._check(components, gamma)
+        total, i = 0.0, 0
+        for W_l, ops in zip(components, self.operators):
+            for op in ops:
+                total += gamma[i] * op.value(W_l)
+                i += 1
+        return float(total)
+
+    def expr(self, components, gamma):
+        """The same in CVXPY (``gamma`` may be a ``cp.Parameter``; DPP)."""
+        gamma = self._check(components, gamma)
+        total, i = 0, 0
+        for W_l, ops in zip(components, self.operators):
+            x = cp.vec(W_l, order="F")
+            for op in ops:
+                groups = cp.reshape(op.D @ x, (op.n_groups, op.group_size), order="C")
+                total = total + gamma[i] * cp.sum(cp.norm(groups, 2, axis=1))
+                i += 1
+        return total
+
+
+#: Table 1's shallow (linear) rows: for each component, the (features,
+#: tasks) partition pairs and, for each, ``(which gamma, sign of the phi
+#: exponent)``: the weight is ``gamma_which * phi^(sign * l)``, ``l = 1..h``.
+GENGL_PRESETS = {
+    # Lasso: element-wise selection, ||W||_1
+    "lasso": [[(("F", "F"), (1, 0))]],
+    # Group lasso: row-wise selection, ||W||_{2,1}
+    "gl": [[(("F", "C"), (1, 0))]],
+    # rMTFL: W = W1 + W2, ||W1||_{2,1} (features) + ||W2^T||_{2,1} (outlier tasks)
+    "rmtfl": [[(("F", "C"), (1, 0))], [(("C", "F"), (2, 0))]],
+    # MeTaG: per component gamma / phi^l sum_{j<k} ||w_:j - w_:k||_2
+    "metag": "per-component",
+    # SSMTL_m: per component the four operations of Table 1 / Figure 1(a)
+    "ssmtl_m": "per-component",
+}
+
+_PER_COMPONENT = {
+    "metag": [(("C", "F2"), (1, -1))],
+    "ssmtl_m": [
+        (("C", "F2"), (1, -1)),  # task-level vector-wise clustering: gamma1 / phi^l
+        (("F", "C"), (2, +1)),  # feature-level vector-wise selection: gamma2 / phi^-l
+        (("F", "F2"), (1, +1)),  # task-level element-wise clustering: gamma1 / phi^-l
+        (("F", "F"), (2, -1)),  # feature-level element-wise selection: gamma2 / phi^l
+    ],
+}
+
+
+def gengl_preset(name, n_features, n_tasks, h=2):
+    """Operators of a Table 1 method and a function mapping ``(gamma1,
+    gamma2, phi)`` to the weight vector.
+
+    Returns
+    -------
+    penalty : GenGL
+    weights : callable ``(gamma1, gamma2=0.0, phi=1.0) -> ndarray``
+    """
+    if name not in GENGL_PRESETS:
+        raise ValueError(f"preset must be one of {sorted(GENGL_PRESETS)}, got {name!r}")
+    spec = GENGL_PRESETS[name]
+    if spec == "per-component":
+        spec = [_PER_COMPONENT[name]] * int(h)
+    operators = [[gengl_operator(n_features, n_tasks, *pair) for pair, _ in comp] for comp in spec]
+    rules = [(l + 1, which, sign) for l, comp in enumerate(spec) for _, (which, sign) in comp]
+
+    def weights(gamma1, gamma2=0.0, phi=1.0):
+        gammas = {1: gamma1, 2: gamma2}
+        return np.array([gammas[which] * float(phi) ** (sign * l) for l, which, sign in rules])
+
+    return GenGL(operators), weights

@@ -1,0 +1,135 @@
+"""GenGL (issue 4, in progress): operators from partitions against the
+direct forms (rel 1e-12), group counts, no all-zero block, Table 1 presets
+against their formulas written here, and the CVXPY reference (DPP,
+objective_at, an independent formulation)."""
+
+import cvxpy as cp
+import numpy as np
+import pytest
+
+import mtlcvx as mc
+from mtlcvx.terms import GenGL, gengl_operator, gengl_preset, partition_operators, tensor_operator
+
+from conftest import make_data, rel
+
+D_, T_ = 6, 5
+
+
+def _direct(W, features, tasks):
+    """``sum over (pi1, pi2) of ||pi1^T W pi2||_2`` written from eq. (6)-(7)."""
+    def ops(kind, p):
+        if kind == "C":
+            return [np.eye(p)]
+        if kind == "F":
+            return [np.eye(p)[:, [j]] for j in range(p)]
+        return [(np.eye(p)[:, [j]] - np.eye(p)[:, [k]]) for j in range(p) for k in range(j + 1, p)]
+
+    return sum(np.linalg.norm(a.T @ W @ b) for a in ops(features, W.shape[0]) for b in ops(tasks, W.shape[1]))
+
+
+PAIRS = [(f, t) for f in ("C", "F", "F2") for t in ("C", "F", "F2")]
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("pair", PAIRS, ids=lambda p: "-".join(p))
+def test_operator_form_equals_direct_form(pair, seed):
+    W = np.random.default_rng(seed).normal(size=(D_, T_))
+    assert rel(gengl_operator(D_, T_, *pair).value(W), _direct(W, *pair)) <= 1e-12
+
+
+@pytest.mark.parametrize("pair", PAIRS, ids=lambda p: "-".join(p))
+def test_operator_group_counts_and_no_zero_block(pair):
+    members = {"C": 1, "F": D_, "F2": D_ * (D_ - 1) // 2}
+    members_t = {"C": 1, "F": T_, "F2": T_ * (T_ - 1) // 2}
+    op = gengl_operator(D_, T_, *pair)
+    assert op.n_groups == members[pair[0]] * members_t[pair[1]]
+    nnz = np.diff(op.D.indptr).reshape(op.n_groups, op.group_size).sum(axis=1)
+    assert np.all(nnz > 0)
+
+
+def test_pairwise_task_partition_has_m_choose_2_groups():
+    assert gengl_operator(4, 7, "C", "F2").n_groups == 21
+
+
+def test_zero_block_is_an_error():
+    """The released code used all-zero task operators without noticing:
+    here an all-zero block raises."""
+    op = gengl_operator(3, 4, "C", "F2")
+    op.D = op.D.copy()
+    op.D.data[op.D.indptr[0]:op.D.indptr[op.group_size]] = 0.0
+    op.D.eliminate_zeros()
+    with pytest.raises(ValueError, match="all-zero block"):
+        op.check_blocks()
+    with pytest.raises(ValueError, match="partition"):
+        partition_operators("F3", 4)
+
+
+def test_tensor_form_on_third_order_weights():
+    """Eq. (9) for W of shape (p1, p2, T): (C, F, F) is the sum over (j, t)
+    of the norms of the fibres W[:, j, t]; (F, F, F2) the element-wise task
+    differences."""
+    W = np.random.default_rng(0).normal(size=(3, 4, 5))
+    x = W.ravel(order="F")
+    got = tensor_operator(W.shape, ("C", "F", "F")).group_norms(x).sum()
+    assert rel(got, np.linalg.norm(W, axis=0).sum()) <= 1e-12
+    got = tensor_operator(W.shape, ("F", "F", "F2")).group_norms(x).sum()
+    expected = sum(np.abs(W[:, :, j] - W[:, :, k]).sum() for j in range(5) for k in range(j + 1, 5))
+    assert rel(got, expected) <= 1e-12
+
+
+def test_presets_equal_their_formulas():
+    rng = np.random.default_rng(4)
+    W1, W2 = rng.normal(size=(2, D_, T_))
+    g1, g2, phi = 0.7, 0.3, 2.0
+
+    def fuse(W):
+        return sum(np.linalg.norm(W[:, j] - W[:, k]) for j in range(T_) for k in range(j + 1, T_))
+
+    def fuse_elem(W):
+        return sum(np.abs(W[:, j] - W[:, k]).sum() for j in range(T_) for k in range(j + 1, T_))
+
+    def l21(W):
+        return np.linalg.norm(W, axis=1).sum()
+
+    expected = {
+        "lasso": ([W1], g1 * np.abs(W1).sum()),
+        "gl": ([W1], g1 * l21(W1)),
+        "rmtfl": ([W1, W2], g1 * l21(W1) + g2 * l21(W2.T)),
+        "metag": ([W1, W2], g1 / phi * fuse(W1) + g1 / phi**2 * fuse(W2)),
+        "ssmtl_m": ([W1, W2], sum(
+            g1 / phi**l * fuse(W) + g2 * phi**l * l21(W) + g1 * phi**l * fuse_elem(W) + g2 / phi**l * np.abs(W).sum()
+            for l, W in ((1, W1), (2, W2)))),
+    }
+    for name, (components, value) in expected.items():
+        penalty, weights = gengl_preset(name, D_, T_, h=2)
+        assert rel(penalty.value(components, weights(g1, g2, phi)), value) <= 1e-12, name
+        cvx = penalty.expr([cp.Constant(c) for c in components], weights(g1, g2, phi)).value
+        assert rel(cvx, value) <= 1e-10, name
+
+
+@pytest.mark.parametrize("name", ["lasso", "gl", "rmtfl", "metag", "ssmtl_m"])
+def test_reference_is_dpp_and_objective_at_matches(name):
+    data = make_data(d=D_, T=T_, n=15, seed=1)
+    penalty, weights = gengl_preset(name, D_, T_, h=2)
+    model = mc.reference.gengl(data, penalty)
+    assert model.problem.is_dpp()
+    first = model.solve(gamma=weights(2.0, 1.0, 2.0))
+    second = model.solve(gamma=weights(4.0, 0.5, 2.0))
+    assert model.n_builds == 1 and first.objective != second.objective
+    assert second.components.shape == (penalty.n_components, D_, T_)
+    np.testing.assert_allclose(second.components.sum(axis=0), second.W, atol=1e-12)
+    assert rel(model.objective_at(second.components), second.objective) <= 1e-6
+
+
+def test_reference_gl_preset_equals_group_lasso_builder():
+    data = make_data(d=D_, T=T_, n=15, seed=2)
+    penalty, weights = gengl_preset("gl", D_, T_)
+    a = mc.reference.gengl(data, penalty).solve(gamma=weights(3.0))
+    b = mc.reference.group_lasso(data).solve(lam=3.0)
+    assert rel(a.objective, b.objective) <= 1e-7
+
+
+def test_reference_rejects_operators_of_the_wrong_size():
+    data = make_data(d=D_, T=T_, n=15)
+    with pytest.raises(ValueError, match="operators act on vectors"):
+        mc.reference.gengl(data, GenGL([[gengl_operator(D_ + 1, T_, "F", "C")]]))
