@@ -4,7 +4,7 @@ verified fast solvers."""
 from . import reference, solvers, terms
 from ._errors import ConvergenceWarning, InaccurateSolutionWarning, SolverError
 from .data import MultiTaskData
-from .models import SGMTL, STL, AllTasks, ClusMTL, GroupLasso, TraceNorm, TwoStageClusMTL
+from .models import SGMTL, SSMTL, STL, AllTasks, ClusMTL, GroupLasso, TraceNorm, TwoStageClusMTL
 from .verify import VerificationReport, verify
 
 __version__ = "0.1.0"
@@ -21,6 +21,7 @@ __all__ = [
     "ClusMTL",
     "SGMTL",
     "TwoStageClusMTL",
+    "SSMTL",
     "verify",
     "VerificationReport",
     "reference",

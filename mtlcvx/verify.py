@@ -57,6 +57,8 @@ class VerificationReport:
 
 
 def _candidate_weights(candidate):
+    if hasattr(candidate, "components_") and getattr(candidate, "components_", None) is not None:
+        return np.asarray(candidate.components_, dtype=float)
     if hasattr(candidate, "coef_"):
         return np.asarray(candidate.coef_, dtype=float)
     if hasattr(candidate, "get_params") and not hasattr(candidate, "coef_"):
@@ -100,6 +102,11 @@ def verify(candidate, model, rtol=1e-6, solver=None, solver_opts=None, **params)
     """
     W = _candidate_weights(candidate)
     d, T = model.data.n_features, model.data.n_tasks
+    if W.ndim == 3:
+        # a decomposed candidate (components W_l): its objective depends on
+        # the decomposition; distances compare the sums
+        result = model.solve(solver=solver, solver_opts=solver_opts, **params)
+        return _report(model.objective_at(W), W.sum(axis=0), result, rtol)
     if W.shape == (T, d) and (T, d) != (d, T):
         raise ValueError(
             f"candidate has shape {W.shape} = (n_tasks, n_features); mtlcvx expects "
@@ -109,7 +116,10 @@ def verify(candidate, model, rtol=1e-6, solver=None, solver_opts=None, **params)
     if W.shape != (d, T):
         raise ValueError(f"candidate must have shape (n_features, n_tasks) = {(d, T)}, got {W.shape}")
     result = model.solve(solver=solver, solver_opts=solver_opts, **params)
-    f_candidate = model.objective_at(W)
+    return _report(model.objective_at(W), W, result, rtol)
+
+
+def _report(f_candidate, W, result, rtol):
     f_star = result.objective
     objective_gap = (f_candidate - f_star) / max(1.0, abs(f_star))
     ref_norm = np.linalg.norm(result.W)

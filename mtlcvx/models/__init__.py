@@ -7,6 +7,7 @@ the reference models (:mod:`mtlcvx.reference`) and the fast solvers
 
 from .base import MultiTaskEstimator
 from .baselines import STL, AllTasks, ClusMTL, GroupLasso, TraceNorm, TwoStageClusMTL
+from .gengl import SSMTL
 from .sgmtl import SGMTL
 
-__all__ = ["MultiTaskEstimator", "STL", "AllTasks", "GroupLasso", "TraceNorm", "ClusMTL", "TwoStageClusMTL", "SGMTL"]
+__all__ = ["MultiTaskEstimator", "STL", "AllTasks", "GroupLasso", "TraceNorm", "ClusMTL", "TwoStageClusMTL", "SGMTL", "SSMTL"]
