@@ -1,5 +1,13 @@
 """Synthetic generators (one per paper's protocol) and real-data loaders."""
 
-from .synthetic import make_group_sparse, make_sgmtl_set1, make_sgmtl_set2, make_sparse_low_rank
+from .synthetic import (
+    GENGL_SCENARIOS,
+    make_gengl_scenario,
+    make_group_sparse,
+    make_sgmtl_set1,
+    make_sgmtl_set2,
+    make_sparse_low_rank,
+)
 
-__all__ = ["make_sparse_low_rank", "make_group_sparse", "make_sgmtl_set1", "make_sgmtl_set2"]
+__all__ = ["make_sparse_low_rank", "make_group_sparse", "make_sgmtl_set1", "make_sgmtl_set2",
+           "make_gengl_scenario", "GENGL_SCENARIOS"]

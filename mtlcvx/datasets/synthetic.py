@@ -143,3 +143,58 @@ def make_sgmtl_set2(noise=0.35, random_state=None):
     0.1225) puts the best attainable MSE below the 0.130 it reports."""
     return make_group_sparse(30, 5, 150, 100, support_size=30, overlap=0.3, noise=noise,
                              random_state=random_state)
+
+
+GENGL_SCENARIOS = ("gl", "metag", "rmtfl")
+
+
+def make_gengl_scenario(name, n_samples=50, noise=0.1, random_state=None):
+    """The three synthetic scenarios of the GenGL/SSMTL paper, Section 6.1.1.
+
+    * ``"gl"``: ``p = 80``, ``m = 10``; 10 random non-zero rows, entries
+      ``N(0, 3)``.
+    * ``"metag"``: ``p = 100``, ``m = 32``, ``W = W1 + W2``; ``W1``: 10 random
+      rows equal to 3 for every task (one group of all tasks); ``W2``: tasks
+      17-24 and 25-32 form two groups, each with 20 random rows equal to 1
+      on its columns.
+    * ``"rmtfl"``: ``p = 200``, ``m = 30``, ``W = W1 + W2``; ``W1``: 20 random
+      rows ``N(0, 3)``; ``W2``: the last 10 columns (outlier tasks) ``N(0, 1)``.
+
+    ``X_t`` entries ``N(0, 1)``, 50 samples per task, noise ``N(0, 0.01)``.
+    Reading: ``N(0, v)`` is taken as variance ``v`` (standard deviation
+    ``sqrt(3)`` for the weights, 0.1 for the noise).
+
+    Returns
+    -------
+    data : MultiTaskData
+    W : ndarray (p, m)
+    components : ndarray (h, p, m)
+        The true components (``h = 1`` for ``"gl"``).
+    """
+    if name not in GENGL_SCENARIOS:
+        raise ValueError(f"name must be one of {GENGL_SCENARIOS}, got {name!r}")
+    rng = check_random_state(random_state)
+    if name == "gl":
+        p, m = 80, 10
+        W1 = np.zeros((p, m))
+        W1[rng.choice(p, 10, replace=False)] = np.sqrt(3.0) * rng.standard_normal((10, m))
+        components = [W1]
+    elif name == "metag":
+        p, m = 100, 32
+        W1 = np.zeros((p, m))
+        W1[rng.choice(p, 10, replace=False)] = 3.0
+        W2 = np.zeros((p, m))
+        for cols in (slice(16, 24), slice(24, 32)):
+            W2[rng.choice(p, 20, replace=False), cols] = 1.0
+        components = [W1, W2]
+    else:
+        p, m = 200, 30
+        W1 = np.zeros((p, m))
+        W1[rng.choice(p, 20, replace=False)] = np.sqrt(3.0) * rng.standard_normal((20, m))
+        W2 = np.zeros((p, m))
+        W2[:, -10:] = rng.standard_normal((p, 10))
+        components = [W1, W2]
+    W = sum(components)
+    Xs = [rng.standard_normal((n_samples, p)) for _ in range(m)]
+    ys = [X @ W[:, t] + noise * rng.standard_normal(n_samples) for t, X in enumerate(Xs)]
+    return MultiTaskData(Xs, ys), W, np.array(components)
