@@ -27,12 +27,12 @@ import numpy as np
 
 from . import reference
 from ._errors import SolverError
-from .datasets import make_sgmtl_set1, make_sgmtl_set2, make_sparse_low_rank
+from .datasets import make_gengl_scenario, make_sgmtl_set1, make_sgmtl_set2, make_sparse_low_rank
 from .experiments._common import format_table
 from .metrics import adjusted_rand
-from .models import SGMTL, GroupLasso, TraceNorm
+from .models import SGMTL, SSMTL, GroupLasso, TraceNorm
 from .solvers import BlockLeastSquares, admm_scaled_group_norms
-from .terms import L21, NuclearNorm, sgmtl_weights
+from .terms import L21, NuclearNorm, gengl_preset, sgmtl_weights
 
 __all__ = ["run_bench", "CASES", "QUICK_CASES"]
 
@@ -49,6 +49,7 @@ CASES = [
     ("trace", (150, 20, 50)),
 ]
 QUICK_CASES = [("L21", (80, 10, 50)), ("trace", (40, 8, 30))]
+GENGL_CASES = [("gl", (80, 10, 50)), ("metag", (100, 32, 50)), ("rmtfl", (200, 30, 50))]
 SGMTL_CASES = [("set-1", make_sgmtl_set1, 3, (21, 30, 15)), ("set-2", make_sgmtl_set2, 5, (150, 30, 100))]
 PEER_SIZE = (500, 50, 100)
 QUICK_PEER_SIZE = (200, 20, 50)
@@ -129,6 +130,18 @@ def _sgmtl_case(maker, n_groups):
         return W, info.n_iter
 
     return reference.sgmtl_wstep(data, n_groups), params, fast
+
+
+def _ssmtl_case(scenario):
+    """SSMTL_m (h = 2, gamma1 = gamma2 = 1, phi = 2) on a GenGL scenario."""
+    data, _, _ = make_gengl_scenario(scenario, random_state=0)
+    penalty, weights = gengl_preset("ssmtl_m", data.n_features, data.n_tasks, h=2)
+
+    def fast():
+        est = SSMTL(preset="ssmtl_m", gamma1=1.0, gamma2=1.0, phi=2.0, tol=FAST_TOL).fit(data)
+        return est.components_, est.n_iter_
+
+    return reference.gengl(data, penalty), {"gamma": weights(1.0, 1.0, 2.0)}, fast
 
 
 def _reference_rows(problem, size, model, params, fast, budget, progress):
@@ -235,6 +248,8 @@ def run_bench(quick=False, budget=120.0, progress=lambda message: None):
         rows += _reference_rows(f"SG-MTL W-step ({label})", size, *_sgmtl_case(maker, n_groups), budget, progress)
     if not quick:
         rows.append(_sgmtl_fit_row(progress))
+    for scenario, size in GENGL_CASES[:1] if quick else GENGL_CASES:
+        rows += _reference_rows(f"SSMTL_m ({scenario} scenario)", size, *_ssmtl_case(scenario), budget, progress)
     columns = ["problem", "size", "reference_solver", "reference_s", "fast_s", "speedup",
                "rel_objective_gap", "reference_status"]
     text = format_table([{k: ("-" if r.get(k) is None else r.get(k)) for k in columns} for r in rows], columns,

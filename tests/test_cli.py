@@ -82,7 +82,8 @@ def test_bench_quick_rows_meet_the_objective_gap(tmp_path):
     json_path = tmp_path / "bench.json"
     assert main(["bench", "--quick", "--budget", "20", "--json", str(json_path)]) == 0
     rows = json.loads(json_path.read_text())["rows"]
-    assert {row["problem"] for row in rows} == {"L21", "trace", "L21 shared X (peer)", "SG-MTL W-step (set-1)"}
+    assert {row["problem"] for row in rows} == {"L21", "trace", "L21 shared X (peer)", "SG-MTL W-step (set-1)",
+                                                "SSMTL_m (gl scenario)"}
     for row in rows:
         for key in ("problem", "size", "reference_s", "fast_s", "speedup", "rel_objective_gap"):
             assert key in row
@@ -114,3 +115,25 @@ def test_reproduce_sgmtl_quick(quick_sgmtl):
     assert recovery["set-1"]["ari_mean"] > 0.7
     for name in ("sgmtl_figure4.png", "sgmtl_figure6.png"):
         assert (out / name).stat().st_size > 0
+
+
+@pytest.fixture(scope="module")
+def quick_gengl(tmp_path_factory):
+    return _reproduce_quick("gengl", tmp_path_factory)
+
+
+@pytest.mark.slow
+def test_reproduce_gengl_quick(quick_gengl):
+    """Each structured scenario is fitted best (or within 10 %) by its own
+    method, SSMTL_m is at or near the best in the GL and MeTaG scenarios,
+    and the three Figure 2 panels exist."""
+    code, payload, out = quick_gengl
+    assert code == 0
+    nmse = {(row["scenario"], row["method"]): row["test_nmse"] for row in payload["table"]}
+    for scenario, own in (("gl", "GL"), ("metag", "MeTaG")):
+        best = min(v for (s, _), v in nmse.items() if s == scenario)
+        assert nmse[(scenario, own)] <= 1.1 * best + 1e-3
+    assert nmse[("metag", "SSMTL_m")] <= 1.1 * min(v for (s, _), v in nmse.items() if s == "metag")
+    assert nmse[("gl", "SSMTL_m")] < 0.05
+    for scenario in ("gl", "metag", "rmtfl"):
+        assert (out / f"gengl_figure2_{scenario}.png").stat().st_size > 0

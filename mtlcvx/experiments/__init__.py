@@ -29,7 +29,7 @@ def available():
 
 
 def _load():
-    from . import baselines, sgmtl  # noqa: F401  (each registers itself)
+    from . import baselines, gengl, sgmtl  # noqa: F401  (each registers itself)
 
 
 def _stderr_progress(message):
