@@ -80,6 +80,9 @@ class SSMTL(MultiTaskEstimator):
     coef_ : ndarray (n_features, n_tasks)
         ``sum_l W_l``.
     components_ : ndarray (h, n_features, n_tasks)
+    gamma_ : ndarray
+        The weight of every operator (components in order), as passed to
+        the reference model.
     """
 
     def __init__(self, h=2, gamma1=1.0, gamma2=1.0, phi=2.0, preset="ssmtl_m", solver="fast", smoothing=1e-3,
@@ -143,11 +146,11 @@ class SSMTL(MultiTaskEstimator):
         return reference.gengl(data, self._penalty(data)[0], scaling=self.scaling)
 
     def _reference_params(self):
-        return {"gamma": self._gamma}
+        return {"gamma": self.gamma_}
 
     def _fit_weights(self, data):
         penalty, gamma = self._penalty(data)
-        self._gamma = gamma
+        self.gamma_ = gamma
         h, d, T = penalty.n_components, data.n_features, data.n_tasks
         if self.solver == "reference":
             result = self._reference_model(data).solve(gamma=gamma)
@@ -194,7 +197,7 @@ class SSMTL(MultiTaskEstimator):
     def objective(self, Xs, ys=None):
         """Objective (10) at ``components_``."""
         data, _, _ = self._prepare(Xs, ys)
-        return self._reference_model(data).objective_at(self.components_, gamma=self._gamma)
+        return self._reference_model(data).objective_at(self.components_, gamma=self.gamma_)
 
 
 def _smoothing_proximal_gradient(grad, lipschitz, blocks, n_components, size, mu, tol, max_iter):
