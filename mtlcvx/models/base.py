@@ -12,7 +12,6 @@ from ..data import MultiTaskData, as_multitask_data
 
 __all__ = ["MultiTaskEstimator", "check_scalar_param"]
 
-_SOLVERS = ("fast", "reference")
 
 
 def check_scalar_param(value, name, low=None, high=None, low_inclusive=True, high_inclusive=True, integer=False):
@@ -69,9 +68,12 @@ class MultiTaskEstimator(RegressorMixin, BaseEstimator):
         raise NotImplementedError
 
     # -- shared ---------------------------------------------------------
+    #: Accepted values of ``solver``.
+    solvers = ("fast", "reference")
+
     def _check_common(self):
-        if self.solver not in _SOLVERS:
-            raise ValueError(f"solver must be one of {_SOLVERS}, got {self.solver!r}")
+        if self.solver not in self.solvers:
+            raise ValueError(f"solver must be one of {self.solvers}, got {self.solver!r}")
         if not isinstance(self.fit_intercept, (bool, np.bool_)):
             raise TypeError(f"fit_intercept must be a bool, got {self.fit_intercept!r}")
 

@@ -33,12 +33,10 @@ from .. import reference
 from ..solvers import BlockLeastSquares, accelerated_proximal_gradient
 from ..solvers.gengl_admm import admm_gengl_squared
 from ..solvers.primal_dual import operator_norm_squared, primal_dual_group_norms
-from ..terms import GENGL_PRESETS, GenGL, gengl_operator, gengl_preset
+from ..terms import GENGL_PRESETS, GenGL, gengl_operator, gengl_preset, make_loss
 from .base import MultiTaskEstimator, check_scalar_param
 
 __all__ = ["SSMTL"]
-
-_SOLVERS = ("fast", "spg", "reference")
 
 #: ``D^T D`` of each (features, tasks) partition pair the ADMM handles:
 #: ``I`` (selections) or ``L_T kron I`` (pairwise task fusion).
@@ -85,6 +83,8 @@ class SSMTL(MultiTaskEstimator):
         the reference model.
     """
 
+    solvers = ("fast", "spg", "reference")
+
     def __init__(self, h=2, gamma1=1.0, gamma2=1.0, phi=2.0, preset="ssmtl_m", solver="fast", smoothing=1e-3,
                  tol=1e-8, max_iter=50_000, scaling="sum", fit_intercept=False, random_state=None):
         self.h = h
@@ -99,12 +99,6 @@ class SSMTL(MultiTaskEstimator):
         self.scaling = scaling
         self.fit_intercept = fit_intercept
         self.random_state = random_state
-
-    def _check_common(self):
-        if self.solver not in _SOLVERS:
-            raise ValueError(f"solver must be one of {_SOLVERS}, got {self.solver!r}")
-        if not isinstance(self.fit_intercept, (bool, np.bool_)):
-            raise TypeError(f"fit_intercept must be a bool, got {self.fit_intercept!r}")
 
     def _validate_params(self, data):
         check_scalar_param(self.h, "h", low=1, integer=True)
@@ -158,8 +152,7 @@ class SSMTL(MultiTaskEstimator):
             self.components_ = result.components
             self.n_iter_ = None
             return result.W
-        ls = BlockLeastSquares(data.Xs, data.ys, 1.0 / np.asarray(data.n_samples, float)
-                               if self.scaling == "mean" else np.ones(T))
+        ls = BlockLeastSquares(data.Xs, data.ys, make_loss("squared", self.scaling).task_weights(data))
         blocks = []
         i = 0
         for l, ops in enumerate(penalty.operators):
