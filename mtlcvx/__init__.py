@@ -1,13 +1,23 @@
 """mtlcvx: structured multi-task learning with CVXPY reference models and
-verified fast solvers."""
+verified fast solvers.
 
-from . import reference, solvers, terms
+The estimators, the reference models and everything that needs CVXPY load
+on first use: ``import mtlcvx`` (and ``mtlcvx.terms``, ``mtlcvx.solvers``)
+does not import cvxpy.
+"""
+
+import importlib
+
+from . import solvers, terms
 from ._errors import ConvergenceWarning, InaccurateSolutionWarning, SolverError
 from .data import MultiTaskData
-from .models import SGMTL, SSMTL, STL, AllTasks, ClusMTL, GroupLasso, TraceNorm, TwoStageClusMTL
 from .verify import VerificationReport, verify
 
 __version__ = "0.1.0"
+
+_SUBMODULES = ("reference", "models", "metrics", "datasets", "experiments", "plotting")
+_FROM = {name: "models" for name in ("STL", "AllTasks", "GroupLasso", "TraceNorm", "ClusMTL", "TwoStageClusMTL",
+                                     "SGMTL", "SSMTL")}
 
 __all__ = [
     "MultiTaskData",
@@ -27,4 +37,24 @@ __all__ = [
     "reference",
     "solvers",
     "terms",
+    "metrics",
+    "datasets",
 ]
+
+
+def __getattr__(name):
+    # PEP 562: submodules and estimator names load on first access, so that
+    # `mc.metrics` works without `import mtlcvx.metrics` and the numpy-only
+    # layers stay free of cvxpy
+    if name in _FROM:
+        value = getattr(importlib.import_module(f".{_FROM[name]}", __name__), name)
+    elif name in _SUBMODULES:
+        value = importlib.import_module(f".{name}", __name__)
+    else:
+        raise AttributeError(f"module 'mtlcvx' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__) | set(_SUBMODULES))

@@ -1,5 +1,7 @@
 """Exceptions and warnings raised by mtlcvx."""
 
+from sklearn.exceptions import ConvergenceWarning as _SklearnConvergenceWarning
+
 
 class SolverError(RuntimeError):
     """A reference solve did not reach an optimal status.
@@ -24,6 +26,9 @@ class InaccurateSolutionWarning(UserWarning):
     its certificate is weak, and :func:`mtlcvx.verify` will not pass it."""
 
 
-class ConvergenceWarning(UserWarning):
-    """A fast solver stopped at ``max_iter`` before its optimality measure
-    reached ``tol``."""
+class ConvergenceWarning(_SklearnConvergenceWarning):
+    """A fast solver or an outer loop stopped at ``max_iter`` before its
+    optimality measure reached ``tol``.
+
+    A subclass of scikit-learn's ``ConvergenceWarning``, so filters written
+    for scikit-learn catch it too."""

@@ -31,8 +31,8 @@ from .datasets import make_gengl_scenario, make_sgmtl_set1, make_sgmtl_set2, mak
 from .experiments._common import format_table
 from .metrics import adjusted_rand
 from .models import SGMTL, SSMTL, GroupLasso, TraceNorm
-from .solvers import BlockLeastSquares, admm_scaled_group_norms
-from .terms import L21, NuclearNorm, gengl_preset, sgmtl_weights
+from .solvers import dispatch
+from .terms import L21, NuclearNorm, SquaredLoss, gengl_preset, lambda_max
 
 __all__ = ["run_bench", "CASES", "QUICK_CASES"]
 
@@ -68,9 +68,7 @@ def _instance(size, shared_X=False, seed=0):
 
 
 def _lam(data, norm, fraction=0.1, scaling="sum"):
-    s = 1.0 if scaling == "sum" else 1.0 / np.asarray(data.n_samples)
-    G = np.column_stack([X.T @ y for X, y in data]) * s
-    return fraction * norm.dual_norm(G)
+    return fraction * lambda_max(norm, SquaredLoss(scaling).bind(data))
 
 
 def _time_limit_opts(solver, budget):
@@ -121,15 +119,13 @@ def _sgmtl_case(maker, n_groups):
     data, _, _ = maker(random_state=0)
     U = np.random.default_rng(0).dirichlet(np.ones(n_groups), size=data.n_tasks).T
     params = {"U": U, "lam": 0.1}
-    P, power = sgmtl_weights(U, 0.1, "sqrt")
+    model = reference.sgmtl_wstep(data, n_groups)
 
     def fast():
-        ls = BlockLeastSquares(data.Xs, data.ys, np.ones(data.n_tasks))
-        W, info = admm_scaled_group_norms(P, power, np.zeros((data.n_features, data.n_tasks)), ls=ls,
-                                          Xs=data.Xs, ys=data.ys, tol=FAST_TOL)
-        return W, info.n_iter
+        variables, info = dispatch.solve(model.numeric(**params), tol=FAST_TOL)
+        return variables["W"], info.n_iter
 
-    return reference.sgmtl_wstep(data, n_groups), params, fast
+    return model, params, fast
 
 
 def _ssmtl_case(scenario):
@@ -138,7 +134,7 @@ def _ssmtl_case(scenario):
     penalty, weights = gengl_preset("ssmtl_m", data.n_features, data.n_tasks, h=2)
 
     def fast():
-        est = SSMTL(preset="ssmtl_m", gamma1=1.0, gamma2=1.0, phi=2.0, tol=FAST_TOL).fit(data)
+        est = SSMTL(preset="ssmtl_m", gamma1=1.0, gamma2=1.0, phi=2.0, tol=FAST_TOL, fit_intercept=False).fit(data)
         return est.components_, est.n_iter_
 
     return reference.gengl(data, penalty), {"gamma": weights(1.0, 1.0, 2.0)}, fast
@@ -179,7 +175,7 @@ def _reference_rows(problem, size, model, params, fast, budget, progress):
 def _sgmtl_fit_row(progress):
     """A whole SG-MTL fit on set-2 (N = 5, one restart): no reference."""
     data, _, groups = make_sgmtl_set2(random_state=0)
-    seconds, est = _best_of(lambda: SGMTL(n_groups=5, lam=0.1, n_init=1, random_state=0).fit(data), repeats=1)
+    seconds, est = _best_of(lambda: SGMTL(n_groups=5, lam=0.1, n_init=1, fit_intercept=False, random_state=0).fit(data), repeats=1)
     progress(f"[bench] SG-MTL fit on set-2: {seconds:.2f} s")
     return {
         "problem": "SG-MTL full fit (N=5, n_init=1)",

@@ -118,7 +118,7 @@ def test_reference_is_dpp_and_objective_at_matches(name):
     assert model.n_builds == 1 and first.objective != second.objective
     assert second.components.shape == (penalty.n_components, D_, T_)
     np.testing.assert_allclose(second.components.sum(axis=0), second.W, atol=1e-12)
-    assert rel(model.objective_at(second.components), second.objective) <= 1e-6
+    assert rel(model.objective_at(second.components, **second.parameters), second.objective) <= 1e-6
 
 
 def test_reference_gl_preset_equals_group_lasso_builder():
@@ -207,29 +207,16 @@ def test_structured_operators_have_the_normal_matrices_the_admm_assumes():
 @pytest.mark.parametrize("preset", PRESETS)
 def test_ssmtl_primal_dual_fallback_matches_reference(preset):
     """The generic primal-dual splitting (used for operators outside the
-    ADMM's two structures) on every preset."""
-    from mtlcvx.solvers import primal_dual_group_norms
-    from mtlcvx.solvers.least_squares import BlockLeastSquares
-
+    ADMM's two structures) on every preset, asked for by name."""
     data = make_data(d=8, T=4, n=20, seed=6)
     penalty, weights = gengl_preset(preset, 8, 4, h=2)
     gamma = weights(2.0, 1.0, 2.0)
-    ls = BlockLeastSquares(data.Xs, data.ys, np.ones(4))
-    blocks, i = [], 0
-    for l, ops in enumerate(penalty.operators):
-        for op in ops:
-            blocks.append((l, op.D, op.group_size, gamma[i]))
-            i += 1
-    h = penalty.n_components
-
-    def grad(X):
-        return np.tile(ls.grad(X.sum(axis=0).reshape(4, 8).T).T.ravel(), (h, 1))
-
-    X, info = primal_dual_group_norms(grad, h * ls.lipschitz, blocks, h, 32, tol=1e-9)
     model = mc.reference.gengl(data, penalty)
+    variables, info = mc.solvers.solve(model.numeric(gamma=gamma), tol=1e-9, max_iter=50_000,
+                                       method=mc.solvers.dispatch.PrimalDual())
+    assert info.solver == "primal-dual splitting (Condat-Vu)" and info.converged
     ref = model.solve(gamma=gamma)
-    components = np.array([x.reshape(4, 8).T for x in X])
-    assert (model.objective_at(components) - ref.objective) / max(1.0, abs(ref.objective)) <= 1e-6
+    assert (model.objective_at(variables, gamma=gamma) - ref.objective) / max(1.0, abs(ref.objective)) <= 1e-6
 
 
 def test_feature_fusion_uses_the_primal_dual_path_and_is_exact():

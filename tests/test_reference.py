@@ -58,12 +58,25 @@ def test_objective_at_equals_solver_optimum_and_certificate_is_small(name, solve
     assert result.W.shape == (data.n_features, data.n_tasks)
 
 
-def test_parameters_persist_between_calls(data):
+def test_no_parameter_is_remembered_between_calls(data):
+    """Every call uses exactly the parameters it is given: after a solve at
+    lam=1.5, a call without lam is an error naming it."""
     model = reference.group_lasso(data)
     a = model.solve(lam=1.5)
-    b = model.solve()
-    assert rel(a.objective, b.objective) <= 1e-9
-    assert model.objective_at(a.W) == model.objective_at(a.W, lam=1.5)
+    for call in (lambda: model.solve(), lambda: model.objective_at(a.W), lambda: mc.verify(a.W, model),
+                 lambda: model.numeric()):
+        with pytest.raises(ValueError, match=r"needs a value for parameter\(s\) \['lam'\]"):
+            call()
+    assert model.objective_at(a.W, lam=1.5) != model.objective_at(a.W, lam=3.0)
+
+
+def test_model_is_built_lazily_once_and_objective_at_builds_nothing(data):
+    model = reference.group_lasso(data)
+    model.objective_at(np.zeros((data.n_features, data.n_tasks)), lam=1.0)
+    assert model.n_builds == 0
+    model.solve(lam=1.0)
+    model.solve(lam=2.0)
+    assert model.n_builds == 1
 
 
 @pytest.mark.parametrize(
@@ -242,3 +255,135 @@ def test_cvxpy_solver_failure_becomes_our_solver_error(data, monkeypatch):
     with pytest.raises(mc.SolverError) as info:
         model.solve(lam=1.0, solver="CLARABEL")
     assert info.value.status == "solver_error"
+
+
+# ---- declarations: named variables, constraints, results by name -------------
+
+
+def test_results_and_candidates_by_variable_name(data):
+    penalty, weights = mc.terms.gengl_preset("rmtfl", data.n_features, data.n_tasks)
+    model = reference.gengl(data, penalty)
+    assert model.variable_names == ("W1", "W2")
+    gamma = weights(2.0, 1.0)
+    result = model.solve(gamma=gamma)
+    np.testing.assert_allclose(result["W1"] + result["W2"], result.W)
+    np.testing.assert_array_equal(result.components[1], result["W2"])
+    by_name = model.objective_at(W1=result["W1"], W2=result["W2"], gamma=gamma)
+    assert rel(by_name, model.objective_at(result.components, gamma=gamma)) <= 1e-14
+    assert rel(by_name, model.objective_at({"W1": result["W1"], "W2": result["W2"]}, gamma=gamma)) <= 1e-14
+    with pytest.raises(ValueError, match=r"variable\(s\) \['W2'\]"):
+        model.objective_at(W1=result["W1"], gamma=gamma)
+    with pytest.raises(ValueError, match="W2 must have shape"):
+        model.objective_at(W1=result["W1"], W2=result["W2"].T, gamma=gamma)
+    with pytest.raises(KeyError, match="no variable 'u'"):
+        result["u"]
+
+
+def test_a_declared_model_with_two_variables_and_a_constraint():
+    """u and v, the loss on u + v, an L1 penalty on u and a ridge on v, v
+    constrained to equal columns: checked against the same problem written
+    directly in CVXPY."""
+    data = make_data(d=5, T=3, n=12, seed=9)
+    model = reference.ReferenceModel(
+        data, ["u", "v"], "squared",
+        terms=[("a", mc.terms.L1(), "u"), ("b", mc.terms.SquaredFrobenius(), "v")],
+        constraints=[(mc.terms.EqualColumns(), "v")],
+    )
+    result = model.solve(a=2.0, b=0.5)
+    u, v = cp.Variable((5, 3)), cp.Variable((5, 3))
+    loss = sum(0.5 * cp.sum_squares(y - X @ (u[:, t] + v[:, t])) for t, (X, y) in enumerate(data))
+    direct = cp.Problem(cp.Minimize(loss + 2.0 * cp.sum(cp.abs(u)) + 0.5 * cp.sum_squares(v)),
+                        [v[:, 1:] == v[:, :1] @ np.ones((1, 2))])
+    direct.solve(solver=cp.CLARABEL)
+    assert rel(result.objective, direct.value) <= 1e-6
+    np.testing.assert_allclose(result["v"], np.repeat(result["v"][:, :1], 3, axis=1))
+    assert rel(model.objective_at(u=result["u"], v=result["v"], a=2.0, b=0.5), result.objective) <= 1e-6
+    assert model.objective_at(u=result["u"], v=result["u"], a=2.0, b=0.5) == np.inf
+
+
+@pytest.mark.parametrize("declaration, message", [
+    (dict(variables=["W"], terms=[("lam", mc.terms.L21(), "V")]), "undeclared variable"),
+    (dict(variables=["W"], terms=[(None, mc.terms.ScaledGroupNorms(power=2), "W", {"P": "P"})]), "'P' is not declared"),
+    (dict(variables=["W"], terms=[("W", mc.terms.L21(), "W")]), "both for a variable and a parameter"),
+    (dict(variables=["W"], terms=[("lam", mc.terms.L21())]), "term entry"),
+])
+def test_bad_declarations_are_refused(declaration, message, data):
+    with pytest.raises((ValueError, TypeError), match=message):
+        reference.ReferenceModel(data, loss="squared", **declaration)
+
+
+# ---- differentiable solves ------------------------------------------------------
+
+
+def test_ridge_gradient_equals_the_closed_form_derivative(data):
+    """w(lam) = (X^T X + 2 lam I)^{-1} X^T y per task, so for L = <C, W>:
+    dL/dlam = sum_t <c_t, -(X_t^T X_t + 2 lam I)^{-1} 2 w_t>.  SCS at eps
+    1e-10: rel 1e-5."""
+    lam = 0.7
+    C = np.random.default_rng(0).normal(size=(data.n_features, data.n_tasks))
+    result = reference.ridge(data).solve(lam=lam, requires_grad=True, solver_opts={"eps_abs": 1e-10, "eps_rel": 1e-10})
+    grads = result.backward(W=C)
+    exact = 0.0
+    for t, (X, y) in enumerate(data):
+        A = X.T @ X + 2 * lam * np.eye(data.n_features)
+        w = np.linalg.solve(A, X.T @ y)
+        exact += C[:, t] @ np.linalg.solve(A, -2 * w)
+    assert set(grads) == {"lam"}
+    assert rel(grads["lam"], exact) <= 1e-5 * max(1.0, abs(exact))
+
+
+def test_group_lasso_gradient_equals_central_finite_differences(data):
+    """dL/dlam for L = <C, W*(lam)>, against central differences of
+    Clarabel solves (h = 1e-4 lam, where the support does not change):
+    rel 1e-4."""
+    lam, h = 2.0, 2e-4
+    model = reference.group_lasso(data)
+    C = np.random.default_rng(1).normal(size=(data.n_features, data.n_tasks))
+    result = model.solve(lam=lam, requires_grad=True, solver_opts={"eps_abs": 1e-10, "eps_rel": 1e-10})
+    grad = result.backward(W=C)["lam"]
+    plus = np.vdot(C, model.solve(lam=lam + h, solver="CLARABEL").W)
+    minus = np.vdot(C, model.solve(lam=lam - h, solver="CLARABEL").W)
+    fd = (plus - minus) / (2 * h)
+    assert abs(grad - fd) <= 1e-4 * max(1.0, abs(fd))
+
+
+def test_gradients_through_derived_parameters_use_their_chain_rule(data):
+    """The pooled ridge folds lam into lam / T, and clustered MTL rho1, rho2
+    into a = 1/(rho1+rho2), b = rho1/(rho2 (rho1+rho2)): the gradients by
+    user parameter against central finite differences (rel 1e-3, SCS)."""
+    C = np.random.default_rng(2).normal(size=(data.n_features, data.n_tasks))
+    tight = {"eps_abs": 1e-10, "eps_rel": 1e-10}
+    pooled = reference.ridge(data, pooled=True)
+    grad = pooled.solve(lam=0.7, requires_grad=True, solver_opts=tight).backward(W=C)["lam"]
+    fd = (np.vdot(C, pooled.solve(lam=0.7 + 1e-4).W) - np.vdot(C, pooled.solve(lam=0.7 - 1e-4).W)) / 2e-4
+    assert abs(grad - fd) <= 1e-3 * max(1.0, abs(fd))
+    model = reference.clustered(data, 2)
+    grads = model.solve(rho1=0.5, rho2=2.0, requires_grad=True, solver_opts=tight).backward(W=C)
+    for name, point in (("rho1", 0.5), ("rho2", 2.0)):
+        h = 1e-4 * point
+        values = [np.vdot(C, model.solve(**{"rho1": 0.5, "rho2": 2.0, name: point + sign * h},
+                                         solver_opts=tight).W) for sign in (1, -1)]
+        fd = (values[0] - values[1]) / (2 * h)
+        assert abs(grads[name] - fd) <= 1e-3 * max(1.0, abs(fd)), name
+
+
+def test_backward_needs_a_fresh_differentiable_solve(data):
+    model = reference.group_lasso(data)
+    plain = model.solve(lam=1.0)
+    with pytest.raises(ValueError, match="requires_grad=True"):
+        plain.backward(W=np.ones((data.n_features, data.n_tasks)))
+    first = model.solve(lam=1.0, requires_grad=True)
+    model.solve(lam=2.0, requires_grad=True)
+    with pytest.raises(ValueError, match="latest solve"):
+        first.backward(W=np.ones((data.n_features, data.n_tasks)))
+    with pytest.raises(ValueError, match="SCS only"):
+        model.solve(lam=1.0, requires_grad=True, solver="CLARABEL")
+
+
+def test_a_derived_parameter_without_derivative_says_so():
+    data = make_data(d=5, T=4, n=10)
+    model = reference.sgmtl_wstep(data, 2)
+    U = np.full((2, 4), 0.5)
+    result = model.solve(U=U, lam=1.0, requires_grad=True)
+    with pytest.raises(TypeError, match="'P' has no derivative.*'U', 'lam'"):
+        result.backward(W=np.ones((5, 4)))

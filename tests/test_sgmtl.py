@@ -13,8 +13,7 @@ import mtlcvx as mc
 from mtlcvx.datasets import make_group_sparse, make_sgmtl_set1
 from mtlcvx.metrics import adjusted_rand
 from mtlcvx.models.sgmtl import fusion_penalty, sgmtl_u_gradient, sgmtl_u_objective, u_step
-from mtlcvx.solvers import BlockLeastSquares, admm_scaled_group_norms
-from mtlcvx.terms import LogisticLoss, sgmtl_weights
+from mtlcvx.solvers import solve
 
 from conftest import fd_gradient, make_data, rel
 
@@ -43,7 +42,7 @@ def test_wstep_reference_is_dpp_and_compiles_once(small):
     a = model.solve(U=_random_U(3, 6, 0), lam=1.0)
     b = model.solve(U=_random_U(3, 6, 1), lam=[0.5, 1.0, 2.0])
     assert model.n_builds == 1 and a.objective != b.objective
-    assert rel(model.objective_at(b.W), b.objective) <= 1e-6
+    assert rel(model.objective_at(b.W, **b.parameters), b.objective) <= 1e-6
 
 
 @pytest.mark.parametrize("regularizer", REGULARIZERS)
@@ -90,14 +89,12 @@ def test_wstep_fast_matches_reference_objective(case, regularizer):
     lam = case.get("lam", 1.0)
     model = mc.reference.sgmtl_wstep(data, 3, regularizer=regularizer)
     ref = model.solve(U=U, lam=lam)
-    P, power = sgmtl_weights(U, lam, regularizer)
-    ls = BlockLeastSquares(data.Xs, data.ys, np.ones(data.n_tasks))
     with warnings.catch_warnings():
         warnings.simplefilter("error", mc.ConvergenceWarning)
-        W, info = admm_scaled_group_norms(P, power, np.zeros((data.n_features, data.n_tasks)),
-                                          ls=ls, Xs=data.Xs, ys=data.ys, tol=1e-9)
-    assert info.converged
-    gap = (model.objective_at(W) - ref.objective) / max(1.0, abs(ref.objective))
+        variables, info = solve(model.numeric(U=U, lam=lam), tol=1e-9)
+    W = variables["W"]
+    assert info.converged and info.solver == "ADMM, column-scaled group norms"
+    gap = (model.objective_at(W, U=U, lam=lam) - ref.objective) / max(1.0, abs(ref.objective))
     assert gap <= 1e-6
     if case.get("lam") == 60.0:
         assert np.sum(~W.any(axis=1)) >= 1
@@ -109,12 +106,9 @@ def test_wstep_fast_matches_reference_with_logistic_loss():
     U = _random_U(2, 4, 7)
     model = mc.reference.sgmtl_wstep(data, 2, loss="logistic")
     ref = model.solve(U=U, lam=0.5)
-    loss = LogisticLoss()
-    P, power = sgmtl_weights(U, 0.5, "sqrt")
-    W, info = admm_scaled_group_norms(P, power, np.zeros((8, 4)), grad=lambda V: loss.grad(V, data),
-                                      lipschitz=loss.lipschitz(data), tol=1e-10)
-    assert info.converged
-    assert (model.objective_at(W) - ref.objective) / max(1.0, abs(ref.objective)) <= 1e-6
+    variables, info = solve(model.numeric(U=U, lam=0.5), tol=1e-10)
+    assert info.converged and info.criterion_name == "relative ADMM residual"
+    assert (model.objective_at(variables["W"], U=U, lam=0.5) - ref.objective) / max(1.0, abs(ref.objective)) <= 1e-6
 
 
 @pytest.mark.parametrize("mu", [0.0, 0.7])
@@ -241,7 +235,8 @@ def test_logistic_sgmtl_fits_and_predicts():
     data, _, groups = make_group_sparse(n_tasks=6, n_groups=2, n_features=8, n_samples=40, support_size=4,
                                         noise=0.1, random_state=4)
     labels = [np.where(y > 0, 1.0, 0.0) for y in data.ys]
-    est = mc.SGMTL(n_groups=2, lam=0.1, loss="logistic", random_state=0, n_init=2).fit(list(data.Xs), labels)
+    est = mc.SGMTL(n_groups=2, lam=0.1, loss="logistic", fit_intercept=False, random_state=0,
+                   n_init=2).fit(list(data.Xs), labels)
     scores = est.predict(list(data.Xs))
     accuracy = np.mean(np.concatenate([(s > 0) == (y > 0) for s, y in zip(scores, labels)]))
     assert accuracy > 0.8

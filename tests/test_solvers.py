@@ -3,18 +3,15 @@ with known solutions."""
 
 import ast
 import pathlib
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
 import mtlcvx as mc
-from mtlcvx.solvers import (
-    BlockLeastSquares,
-    accelerated_proximal_gradient,
-    norm_penalized_gap,
-    ridge_closed_form,
-)
-from mtlcvx.terms import L21, SquaredLoss
+from mtlcvx.solvers import accelerated_proximal_gradient, norm_penalized_gap, ridge_closed_form, select
+from mtlcvx.terms import L1, L21, LeastSquares, NuclearNorm, SquaredFrobenius, SquaredLoss
 
 from conftest import make_data
 
@@ -42,31 +39,40 @@ def test_reference_never_imports_solvers():
     assert not any(n.lstrip(".").startswith("solvers") or "mtlcvx.solvers" in n for n in _imports("reference"))
 
 
-@pytest.mark.parametrize("shape", [dict(shared=False), dict(shared=True), dict(ragged=True), dict(n=40)])
-def test_block_least_squares_matches_loss_term(shape):
-    """All storage layouts (padded, shared X, Gram) agree with the term."""
+@pytest.mark.parametrize("shape", [dict(shared=False), dict(shared=True), dict(ragged=True), dict(n=40),
+                                   dict(n=40, shared=True)])
+def test_least_squares_layouts_match_the_per_task_formula(shape):
+    """All storage layouts (padded, shared X, Gram) agree with the loss
+    written task by task here."""
     data = make_data(d=10, T=3, **{"n": 8, **shape})
     for scaling in ("sum", "mean"):
-        loss = SquaredLoss(scaling)
-        ls = BlockLeastSquares(data.Xs, data.ys, loss.task_weights(data))
+        ls = SquaredLoss(scaling).bind(data)
+        assert isinstance(ls, LeastSquares)
+        s = [1.0 if scaling == "sum" else 1.0 / n for n in data.n_samples]
         W = np.random.default_rng(0).normal(size=(10, 3))
-        np.testing.assert_allclose(ls.value(W), loss.value(W, data), rtol=1e-12)
-        np.testing.assert_allclose(ls.grad(W), loss.grad(W, data), rtol=1e-10, atol=1e-10)
-        np.testing.assert_allclose(ls.lipschitz, loss.lipschitz(data), rtol=1e-10)
+        value = sum(s_t / 2 * np.sum((y - X @ W[:, t]) ** 2) for t, ((X, y), s_t) in enumerate(zip(data, s)))
+        grad = np.column_stack([s_t * X.T @ (X @ W[:, t] - y) for t, ((X, y), s_t) in enumerate(zip(data, s))])
+        top = max(s_t * np.linalg.norm(X, 2) ** 2 for X, s_t in zip(data.Xs, s))
+        np.testing.assert_allclose(ls.value(W), value, rtol=1e-12)
+        np.testing.assert_allclose(ls.grad(W), grad, rtol=1e-10, atol=1e-10)
+        np.testing.assert_allclose(ls.lipschitz(), top, rtol=1e-10)
+        rows = [1, 4, 7]
+        np.testing.assert_allclose(ls.restrict(rows).grad(W[rows]), SquaredLoss(scaling).bind(
+            mc.MultiTaskData([X[:, rows] for X in data.Xs], list(data.ys))).grad(W[rows]), rtol=1e-10, atol=1e-10)
 
 
 def test_duality_gap_bounds_suboptimality_and_vanishes_at_optimum():
     data = make_data(d=12, T=3, n=10, seed=2)
-    ls = BlockLeastSquares(data.Xs, data.ys, np.ones(3))
+    ls = SquaredLoss().bind(data)
     lam = 2.0
     model = mc.reference.group_lasso(data)
     ref = model.solve(lam=lam)
     rng = np.random.default_rng(1)
     for scale in (1.0, 0.1, 0.01):
         W = ref.W + scale * rng.normal(size=ref.W.shape)
-        primal, gap = norm_penalized_gap(ls, W, lam, L21().value(W), L21.dual_norm)
+        primal, gap = norm_penalized_gap(ls, W, L21().bind(lam))
         assert primal - ref.objective <= gap * (1 + 1e-9) + 1e-7
-    _, gap_at_opt = norm_penalized_gap(ls, ref.W, lam, L21().value(ref.W), L21.dual_norm)
+    _, gap_at_opt = norm_penalized_gap(ls, ref.W, L21().bind(lam))
     assert gap_at_opt <= 1e-5 * ref.objective
 
 
@@ -107,3 +113,40 @@ def test_ridge_closed_form_primal_and_dual_systems(n, d, lam):
     else:
         grad = 0.5 * X.T @ (X @ w - y) + 2 * lam * w
         assert np.linalg.norm(grad) <= 1e-10
+
+
+def test_importing_solvers_alone_does_not_import_cvxpy():
+    code = "import sys, mtlcvx.solvers; sys.exit('cvxpy' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+def _objective(data, penalties, loss="squared"):
+    terms = [(f"w{k}", term, "W") for k, term in enumerate(penalties)]
+    model = mc.reference.ReferenceModel(data, ["W"], loss, terms=terms)
+    return model.numeric(**{f"w{k}": 1.0 for k in range(len(penalties))})
+
+
+@pytest.mark.parametrize("penalties, loss, expected", [
+    ([SquaredFrobenius()], "squared", "closed-form ridge"),
+    ([L21()], "squared", "working-set proximal gradient"),
+    ([L1(), SquaredFrobenius()], "squared", "working-set proximal gradient"),
+    ([NuclearNorm()], "squared", "APG, duality-gap stop"),
+    ([L21()], "logistic", "APG, gradient-mapping stop"),
+    ([mc.terms.ClusteredPenalty(2, 1.0)], "squared", "APG, gradient-mapping stop"),
+    ([mc.terms.ScaledGroupNorms(np.ones((2, 3)), 2)], "squared", "ADMM, column-scaled group norms"),
+    ([mc.terms.gengl_operator(6, 3, "C", "F2")], "squared", "ADMM, task-Laplacian operators"),
+    ([mc.terms.gengl_operator(6, 3, "F2", "C")], "squared", "primal-dual splitting (Condat-Vu)"),
+])
+def test_dispatcher_picks_the_solver_from_the_declared_capabilities(penalties, loss, expected):
+    data = make_data(d=6, T=3, n=10)
+    if loss == "logistic":
+        data = mc.MultiTaskData(list(data.Xs), [np.sign(y) for y in data.ys])
+    assert select(_objective(data, penalties, loss)).name == expected
+
+
+def test_dispatcher_refuses_what_no_solver_handles():
+    data = make_data(d=6, T=3, n=10)
+    with pytest.raises(mc.solvers.NoFastSolver, match="no fast solver applies.*L1.*NuclearNorm"):
+        select(_objective(data, [L1(), NuclearNorm()]))
+    with pytest.raises(ValueError, match="smoothing proximal gradient requires"):
+        select(_objective(data, [L21()]), mc.solvers.SmoothingGradient())

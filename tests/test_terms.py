@@ -1,6 +1,10 @@
 """Every term: numpy value == CVXPY value (rel 1e-10), prox == CVXPY
 solution of the prox problem (rel 1e-6), gradients == central finite
-differences (rel 1e-6)."""
+differences (rel 1e-6), subdifferential distances == the CVXPY projection
+onto the subdifferential (abs 1e-6); capabilities; no cvxpy on import."""
+
+import subprocess
+import sys
 
 import cvxpy as cp
 import numpy as np
@@ -15,16 +19,17 @@ from mtlcvx.terms import (
     NuclearNorm,
     ScaledGroupNorms,
     SquaredFrobenius,
+    SquaredL21,
     SquaredLoss,
-    prox_l12,
 )
 
 from conftest import fd_gradient, make_data, rel
 
 _P = np.abs(np.random.default_rng(42).normal(size=(3, 4)))
 _P[1, 2] = 0.0
-PENALTIES = [L1(), L21(), SquaredFrobenius(), NuclearNorm(), ScaledGroupNorms(_P, 1), ScaledGroupNorms(_P, 2)]
-PROX_PENALTIES = [L1(), L21(), SquaredFrobenius(), NuclearNorm()]
+PENALTIES = [L1(), L21(), SquaredL21(), SquaredFrobenius(), NuclearNorm(), ScaledGroupNorms(_P, 1),
+             ScaledGroupNorms(_P, 2), mc.terms.gengl_operator(6, 4, "C", "F2"), mc.terms.gengl_operator(6, 4, "F", "C")]
+PROX_PENALTIES = [L1(), L21(), SquaredL21(), SquaredFrobenius(), NuclearNorm()]
 LOSSES = [SquaredLoss("sum"), SquaredLoss("mean"), LogisticLoss("sum"), LogisticLoss("mean")]
 
 
@@ -167,21 +172,16 @@ def test_singular_value_threshold_gram_route_equals_svd(shape, fraction):
     assert np.linalg.norm(got - expected) <= 1e-10 * max(1.0, np.linalg.norm(expected))
 
 
-@pytest.mark.parametrize("power", [1, 2])
+@pytest.mark.parametrize("term", [L21(), SquaredL21()], ids=repr)
 @pytest.mark.parametrize("step", [0.01, 0.3, 5.0])
-def test_prox_of_powered_l12_equals_cvxpy(power, step):
-    """The sort-based prox of (sum_j ||Z_j||)^power (power 2 derived for
-    mtlcvx) against CVXPY, and the solver layer's own copy against it."""
-    from mtlcvx.solvers.admm import _prox_groups
-
-    V = np.random.default_rng(int(100 * step) + power).normal(size=(7, 3))
-    Z = cp.Variable(V.shape)
-    norms = cp.sum(cp.norm(Z, 2, axis=1))
-    h = norms if power == 1 else cp.square(norms)
-    cp.Problem(cp.Minimize(0.5 * cp.sum_squares(Z - V) + step * h)).solve(solver=cp.CLARABEL)
-    got = prox_l12(V, step, power)
-    assert np.linalg.norm(got - Z.value) <= 1e-6 * max(1.0, np.linalg.norm(Z.value))
-    np.testing.assert_allclose(_prox_groups(V[None], step, power)[0], got, rtol=1e-12, atol=1e-14)
+def test_prox_of_a_stack_is_the_prox_of_each_slice(term, step):
+    """The ADMM applies a prox to every group of a stack (N, d, T) at once:
+    it must equal the prox of each slice (rel 1e-12).  (SquaredL21's prox,
+    derived for mtlcvx, is held to CVXPY by test_prox_equals_cvxpy_prox_problem.)"""
+    V = np.random.default_rng(int(100 * step)).normal(size=(3, 7, 4)) * np.array([1.0, 0.1, 3.0])[:, None, None]
+    stacked = term.prox(V, step)
+    for g in range(3):
+        np.testing.assert_allclose(stacked[g], term.prox(V[g], step), rtol=1e-12, atol=1e-14)
 
 
 def test_sgmtl_weights_reproduce_the_three_regularizers():
@@ -204,3 +204,123 @@ def test_sgmtl_weights_reproduce_the_three_regularizers():
         assert rel(ScaledGroupNorms(P, power).value(W), expected) <= 1e-12
     with pytest.raises(ValueError, match="regularizer"):
         mc.terms.sgmtl_weights(U, lam, "cubic")
+
+
+# ---- capabilities, subdifferentials, the numpy-only import ---------------------
+
+
+def test_terms_declare_their_capabilities():
+    assert {"value", "expr", "prox", "dual_norm", "row_dual_norms", "subdiff_distance"} <= L21().capabilities
+    assert {"grad", "lipschitz", "ridge"} <= SquaredFrobenius().capabilities
+    assert "sdp" in NuclearNorm().capabilities and "prox" not in ClusteredPenalty(2, 1.0).capabilities
+    assert {"column_scaled"} <= ScaledGroupNorms(power=2).capabilities
+    fusion, selection = mc.terms.gengl_operator(4, 3, "C", "F2"), mc.terms.gengl_operator(4, 3, "F", "C")
+    assert fusion.gram_structure == "task_fusion" and selection.gram_structure == "identity"
+    assert "subdiff_distance" in selection.capabilities and "subdiff_distance" not in fusion.capabilities
+    assert mc.terms.gengl_operator(4, 3, "F2", "C").gram_structure is None
+
+
+def test_a_term_without_expression_raises_a_clear_type_error():
+    class OnlyValue(mc.terms.Penalty):
+        def value(self, W):
+            return float(np.abs(W).max())
+
+    W = cp.Variable((3, 2))
+    for call in (lambda: OnlyValue().expr(W), lambda: OnlyValue().cvx(W)):
+        with pytest.raises(TypeError, match="OnlyValue defines no CVXPY expression"):
+            call()
+    assert "expr" not in OnlyValue().capabilities and "value" in OnlyValue().capabilities
+
+
+def test_value_is_derived_from_the_expression_when_absent():
+    class Linf(mc.terms.Penalty):
+        def expr(self, W):
+            return cp.max(cp.abs(W))
+
+    W = np.random.default_rng(0).normal(size=(4, 3))
+    assert rel(Linf().value(W), np.abs(W).max()) <= 1e-12
+    assert "value" in Linf().capabilities
+
+
+def test_bound_penalty_rescales_every_capability():
+    rng = np.random.default_rng(1)
+    V, G = rng.normal(size=(2, 5, 3))
+    bound = L21().bind(2.5)
+    assert rel(bound.value(V), 2.5 * L21().value(V)) <= 1e-14
+    np.testing.assert_allclose(bound.prox(V, 0.3), L21().prox(V, 0.75))
+    assert rel(bound.dual_norm(G), L21().dual_norm(G) / 2.5) <= 1e-14
+    assert rel(bound.subdiff_distance(V, G), 2.5 * L21().subdiff_distance(V, G / 2.5)) <= 1e-14
+    with pytest.raises(AttributeError, match="no prox"):
+        ClusteredPenalty(2, 1.0).bind(1.0).prox(V, 1.0)
+
+
+def _sparse_rows(seed):
+    rng = np.random.default_rng(seed)
+    W = rng.normal(size=(6, 4))
+    W[[1, 4]] = 0.0
+    W[2, 1] = 0.0
+    return W, rng.normal(size=(6, 4))
+
+
+def _distance_by_cvxpy(subdifferential, G):
+    problem = cp.Problem(cp.Minimize(cp.norm(-G - subdifferential[0], "fro")), subdifferential[1])
+    problem.solve(solver=cp.CLARABEL)
+    return problem.value
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_l21_and_l1_subdiff_distance_equals_projection_by_cvxpy(seed):
+    W, G = _sparse_rows(seed)
+    S = cp.Variable(W.shape)
+    rows = np.linalg.norm(W, axis=1)
+    cons = [S[j] == W[j] / rows[j] for j in range(6) if rows[j] > 0]
+    cons += [cp.norm(S[j], 2) <= 1 for j in range(6) if rows[j] == 0]
+    assert abs(L21().subdiff_distance(W, G) - _distance_by_cvxpy((S, cons), G)) <= 1e-6
+    mask = W != 0
+    cons = [S[mask] == np.sign(W[mask]), cp.abs(S[~mask]) <= 1]
+    assert abs(L1().subdiff_distance(W, G) - _distance_by_cvxpy((S, cons), G)) <= 1e-6
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_nuclear_subdiff_distance_equals_projection_by_cvxpy(seed):
+    """d||W||_* = {U V^T + (I - UU^T) Z (I - VV^T) : ||Z||_2 <= 1} at a rank-2 W."""
+    rng = np.random.default_rng(seed)
+    W = rng.normal(size=(6, 2)) @ rng.normal(size=(2, 4))
+    G = rng.normal(size=(6, 4)) * 0.5
+    U, s, Vt = np.linalg.svd(W, full_matrices=False)
+    U, Vt = U[:, :2], Vt[:2]
+    Z = cp.Variable(W.shape)
+    S = U @ Vt + (np.eye(6) - U @ U.T) @ Z @ (np.eye(4) - Vt.T @ Vt)
+    expected = _distance_by_cvxpy((S, [cp.sigma_max(Z) <= 1]), G)
+    assert abs(NuclearNorm().subdiff_distance(W, G) - expected) <= 1e-6
+
+
+def test_importing_terms_and_solvers_does_not_import_cvxpy():
+    code = "import sys, mtlcvx, mtlcvx.terms, mtlcvx.solvers; sys.exit('cvxpy' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+class ColumnL2(mc.terms.Penalty):
+    """A new norm penalty in one class: ``sum_t ||w_t||_2`` (task selection)."""
+
+    def value(self, W):
+        return float(np.linalg.norm(W, axis=0).sum())
+
+    def expr(self, W):
+        return cp.sum(cp.norm(W, 2, axis=0))
+
+    def prox(self, V, step):
+        return mc.terms.group_soft_threshold(V.T, step).T
+
+    def dual_norm(self, G):
+        return float(np.linalg.norm(G, axis=0).max())
+
+
+def test_a_new_norm_penalty_is_one_class_with_a_fast_path_and_a_reference():
+    data = make_data(d=8, T=5, n=12, seed=4)
+    model = mc.reference.ReferenceModel(data, ["W"], "squared", terms=[("lam", ColumnL2(), "W")])
+    variables, info = mc.solvers.solve(model.numeric(lam=6.0), tol=1e-10)
+    assert info.solver == "APG, duality-gap stop" and info.converged
+    report = mc.verify(variables["W"], model, lam=6.0)
+    assert report.passed, str(report)
+    assert np.isnan(report.optimality_residual)  # ColumnL2 declares no subdiff_distance

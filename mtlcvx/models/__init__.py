@@ -5,9 +5,10 @@ the reference models (:mod:`mtlcvx.reference`) and the fast solvers
 (:mod:`mtlcvx.solvers`).
 """
 
-from .base import MultiTaskEstimator
+from .base import LinearMultiTaskModel, MultiTaskEstimator
 from .baselines import STL, AllTasks, ClusMTL, GroupLasso, TraceNorm, TwoStageClusMTL
 from .gengl import SSMTL
 from .sgmtl import SGMTL
 
-__all__ = ["MultiTaskEstimator", "STL", "AllTasks", "GroupLasso", "TraceNorm", "ClusMTL", "TwoStageClusMTL", "SGMTL", "SSMTL"]
+__all__ = ["MultiTaskEstimator", "LinearMultiTaskModel", "STL", "AllTasks", "GroupLasso", "TraceNorm", "ClusMTL",
+           "TwoStageClusMTL", "SGMTL", "SSMTL"]

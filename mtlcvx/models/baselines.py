@@ -3,30 +3,31 @@
 Every estimator minimises ``L(W) + penalty`` with the squared loss
 ``L(W) = sum_t s_t/2 ||y_t - X_t w_t||^2`` (``s_t = 1`` for
 ``scaling="sum"``, the papers' and MALSAR's convention; ``s_t = 1/n_t``
-for ``scaling="mean"``, scikit-learn's).  The fast path is the default;
-``solver="reference"`` solves the same objective with CVXPY.
+for ``scaling="mean"``, scikit-learn's).  The estimator declares nothing
+but its reference model: the fast path (the default) is the solver the
+dispatcher picks from that model's terms; ``solver="reference"`` solves
+the same objective with CVXPY.
 """
 
 import numpy as np
 
 from .. import reference
-from ..solvers import (
-    BlockLeastSquares,
-    accelerated_proximal_gradient,
-    ridge_closed_form,
-    solve_norm_penalized,
-    solve_row_separable,
-)
-from ..solvers.apg import SolverInfo
-from ..terms import L1, L21, ClusteredPenalty, NuclearNorm, make_loss
-from .base import MultiTaskEstimator, check_scalar_param
+from .._validation import Integer, Options, Real
+from ..data import MultiTaskData
+from ..solvers import dispatch
+from ..terms import SCALINGS, ClusteredPenalty, make_loss
+from .base import LinearMultiTaskModel
 
 __all__ = ["STL", "AllTasks", "GroupLasso", "TraceNorm", "ClusMTL", "TwoStageClusMTL"]
 
-_PENALTIES = ("l2", "elasticnet")
 
+class _SquaredLossEstimator(LinearMultiTaskModel):
+    _hyperparameters = {
+        "scaling": Options(*SCALINGS),
+        "tol": Real(low=0, low_inclusive=False),
+        "max_iter": Integer(low=1),
+    }
 
-class _SquaredLossEstimator(MultiTaskEstimator):
     def __init__(self, scaling="sum", fit_intercept=True, solver="fast", tol=1e-9, max_iter=20_000):
         self.scaling = scaling
         self.fit_intercept = fit_intercept
@@ -34,24 +35,13 @@ class _SquaredLossEstimator(MultiTaskEstimator):
         self.tol = tol
         self.max_iter = max_iter
 
-    def _loss(self):
-        return make_loss("squared", self.scaling)
-
-    def _least_squares(self, data):
-        return BlockLeastSquares(data.Xs, data.ys, self._loss().task_weights(data))
-
-    def _check_solver_controls(self):
-        check_scalar_param(self.tol, "tol", low=0, low_inclusive=False)
-        check_scalar_param(self.max_iter, "max_iter", low=1, integer=True)
-        if self.scaling not in ("sum", "mean"):
-            raise ValueError(f"scaling must be 'sum' or 'mean', got {self.scaling!r}")
-
 
 class _RidgeOrElasticNet(_SquaredLossEstimator):
     """Shared by STL and AllTasks: ``lam ||W||_F^2`` or the elastic net
     ``lam (l1_ratio ||W||_1 + (1 - l1_ratio) ||W||_F^2)``."""
 
     pooled = False
+    _hyperparameters = {"lam": Real(low=0), "penalty": Options("l2", "elasticnet"), "l1_ratio": Real(0, 1)}
 
     def __init__(self, lam=1.0, penalty="l2", l1_ratio=0.5, scaling="sum", fit_intercept=True,
                  solver="fast", tol=1e-9, max_iter=20_000):
@@ -60,39 +50,17 @@ class _RidgeOrElasticNet(_SquaredLossEstimator):
         self.l1_ratio = l1_ratio
         super().__init__(scaling, fit_intercept, solver, tol, max_iter)
 
-    def _validate_params(self, data):
-        check_scalar_param(self.lam, "lam", low=0)
-        if self.penalty not in _PENALTIES:
-            raise ValueError(f"penalty must be one of {_PENALTIES}, got {self.penalty!r}")
-        if self.penalty == "elasticnet":
-            check_scalar_param(self.l1_ratio, "l1_ratio", low=0, high=1)
-        self._check_solver_controls()
-
-    def _weights(self):
-        if self.penalty == "l2":
-            return 0.0, float(self.lam)
-        return float(self.lam * self.l1_ratio), float(self.lam * (1.0 - self.l1_ratio))
-
     def _reference_model(self, data):
-        if self.penalty == "l2":
-            return reference.ridge(data, scaling=self.scaling, pooled=self.pooled)
-        return reference.elastic_net(data, scaling=self.scaling, pooled=self.pooled)
+        return self._penalized(data, self.pooled, self.scaling)
+
+    def _penalized(self, data, pooled, scaling):
+        build = reference.ridge if self.penalty == "l2" else reference.elastic_net
+        return build(data, scaling=scaling, pooled=pooled)
 
     def _reference_params(self):
-        lam1, lam2 = self._weights()
-        return {"lam": lam2} if self.penalty == "l2" else {"lam1": lam1, "lam2": lam2}
-
-    def _solve(self, Xs, ys, s):
-        """Solve ``sum_t s_t/2 ||y_t - X_t w_t||^2`` plus the penalty."""
-        lam1, lam2 = self._weights()
         if self.penalty == "l2":
-            W = np.column_stack([ridge_closed_form(X, y, lam2, s_t) for X, y, s_t in zip(Xs, ys, s)])
-            return W, SolverInfo(1, True, 0.0, "closed form")
-        ls = BlockLeastSquares(Xs, ys, s)
-        return solve_row_separable(
-            ls, lam1, L1().prox, L1().value, L1.row_dual_norms, np.zeros(ls.shape), lam2=lam2,
-            tol=self.tol, max_iter=self.max_iter,
-        )
+            return {"lam": float(self.lam)}
+        return {"lam1": float(self.lam * self.l1_ratio), "lam2": float(self.lam * (1.0 - self.l1_ratio))}
 
 
 class STL(_RidgeOrElasticNet):
@@ -106,8 +74,8 @@ class STL(_RidgeOrElasticNet):
 
         sum_t s_t/2 ||y_t - X_t w_t||^2 + lam (l1_ratio ||W||_1 + (1 - l1_ratio) ||W||_F^2)
 
-    Fast path: ridge in closed form, per task; elastic net by accelerated
-    proximal gradient stopped on the duality gap.
+    Fast path: ridge in closed form, per task; elastic net by working sets
+    and accelerated proximal gradient stopped on the duality gap.
 
     Parameters
     ----------
@@ -122,9 +90,6 @@ class STL(_RidgeOrElasticNet):
     max_iter : int, default=20000
     """
 
-    def _fit_fast(self, data):
-        return self._solve(data.Xs, data.ys, self._loss().task_weights(data))
-
 
 class AllTasks(_RidgeOrElasticNet):
     """One model for all tasks: ``W = w 1^T``.
@@ -135,50 +100,42 @@ class AllTasks(_RidgeOrElasticNet):
 
     and the elastic net as in :class:`STL`, on the single shared ``w``.
     ``coef_`` still has one (identical) column per task; with
-    ``fit_intercept=True`` each task keeps its own intercept.
+    ``fit_intercept=True`` each task keeps its own intercept.  The reference
+    constrains ``W`` to equal columns; the fast path solves the pooled
+    single-task problem.
     """
 
     pooled = True
 
-    def _fit_fast(self, data):
+    def _fit_weights(self, data):
+        if self.solver == "reference":
+            return super()._fit_weights(data)
         # Pooling with per-task weights s_t = scaling each task's rows by
         # sqrt(s_t) and solving one unweighted single-task problem.
-        s = self._loss().task_weights(data)
+        s = make_loss("squared", self.scaling).task_weights(data)
         X = np.vstack([np.sqrt(s_t) * X for s_t, X in zip(s, data.Xs)])
         y = np.concatenate([np.sqrt(s_t) * y for s_t, y in zip(s, data.ys)])
-        w, info = self._solve([X], [y], np.ones(1))
-        return np.repeat(w, data.n_tasks, axis=1), info
+        pooled = self._penalized(MultiTaskData([X], [y]), pooled=False, scaling="sum")
+        variables, info = dispatch.solve(pooled.numeric(**self._reference_params()), **self._solver_options())
+        self.n_iter_, self.solver_info_ = info.n_iter, info
+        return np.repeat(variables["W"], data.n_tasks, axis=1)
 
 
 class _NormPenalized(_SquaredLossEstimator):
-    """``L(W) + lam Omega(W)`` for a norm ``Omega`` (class attribute)."""
+    """``L(W) + lam Omega(W)`` for the norm of the reference ``builder``."""
 
-    norm = None
+    builder = None
+    _hyperparameters = {"lam": Real(low=0)}
 
     def __init__(self, lam=1.0, scaling="sum", fit_intercept=True, solver="fast", tol=1e-9, max_iter=20_000):
         self.lam = lam
         super().__init__(scaling, fit_intercept, solver, tol, max_iter)
 
-    def _validate_params(self, data):
-        check_scalar_param(self.lam, "lam", low=0)
-        self._check_solver_controls()
+    def _reference_model(self, data):
+        return type(self).builder(data, scaling=self.scaling)
 
     def _reference_params(self):
         return {"lam": float(self.lam)}
-
-    def _fit_fast(self, data):
-        ls = self._least_squares(data)
-        norm = self.norm
-        W0 = np.zeros((data.n_features, data.n_tasks))
-        if hasattr(norm, "row_dual_norms"):
-            return solve_row_separable(
-                ls, float(self.lam), norm.prox, norm.value, norm.row_dual_norms, W0,
-                tol=self.tol, max_iter=self.max_iter,
-            )
-        return solve_norm_penalized(
-            ls, float(self.lam), norm.prox, norm.value, norm.dual_norm, W0,
-            tol=self.tol, max_iter=self.max_iter,
-        )
 
 
 class GroupLasso(_NormPenalized):
@@ -193,10 +150,10 @@ class GroupLasso(_NormPenalized):
     is scikit-learn's ``MultiTaskLasso(alpha=lam)`` objective.
 
     Fast path: accelerated proximal gradient with restart (block
-    soft-thresholding of rows), stopped when the relative duality gap, from
-    the rescaled residual as in scikit-learn's multi-task coordinate
-    descent, is below ``tol``.  A shared ``X`` is detected and used once
-    (its Gram matrix when ``n >= d``).
+    soft-thresholding of rows) on working sets, stopped when the relative
+    duality gap, from the rescaled residual as in scikit-learn's multi-task
+    coordinate descent, is below ``tol``.  A shared ``X`` is detected and
+    used once (its Gram matrix when ``n >= d``).
 
     Parameters
     ----------
@@ -208,10 +165,7 @@ class GroupLasso(_NormPenalized):
     max_iter : int, default=20000
     """
 
-    norm = L21()
-
-    def _reference_model(self, data):
-        return reference.group_lasso(data, scaling=self.scaling)
+    builder = staticmethod(reference.group_lasso)
 
 
 class TraceNorm(_NormPenalized):
@@ -229,10 +183,7 @@ class TraceNorm(_NormPenalized):
     Parameters as :class:`GroupLasso`.
     """
 
-    norm = NuclearNorm()
-
-    def _reference_model(self, data):
-        return reference.trace_norm(data, scaling=self.scaling)
+    builder = staticmethod(reference.trace_norm)
 
 
 class ClusMTL(_SquaredLossEstimator):
@@ -265,6 +216,12 @@ class ClusMTL(_SquaredLossEstimator):
     scaling, fit_intercept, solver, tol, max_iter : as :class:`GroupLasso`
     """
 
+    _hyperparameters = {
+        "n_clusters": Integer(low=1, high="n_tasks"),
+        "rho1": Real(low=0, low_inclusive=False),
+        "rho2": Real(low=0, low_inclusive=False),
+    }
+
     def __init__(self, n_clusters=2, rho1=1.0, rho2=1.0, scaling="sum", fit_intercept=True,
                  solver="fast", tol=1e-9, max_iter=20_000):
         self.n_clusters = n_clusters
@@ -272,42 +229,24 @@ class ClusMTL(_SquaredLossEstimator):
         self.rho2 = rho2
         super().__init__(scaling, fit_intercept, solver, tol, max_iter)
 
-    def _validate_params(self, data):
-        check_scalar_param(self.n_clusters, "n_clusters", low=1, high=data.n_tasks, integer=True)
-        check_scalar_param(self.rho1, "rho1", low=0, low_inclusive=False)
-        check_scalar_param(self.rho2, "rho2", low=0, low_inclusive=False)
-        self._check_solver_controls()
-
     def _reference_model(self, data):
         return reference.clustered(data, self.n_clusters, scaling=self.scaling)
 
     def _reference_params(self):
         return {"rho1": float(self.rho1), "rho2": float(self.rho2)}
 
-    def _fit_fast(self, data):
-        ls = self._least_squares(data)
-        c, eta = ClusteredPenalty.weights(self.rho1, self.rho2)
-        penalty = ClusteredPenalty(self.n_clusters, eta)
-
-        def grad(W):
-            return ls.grad(W) + c * penalty.grad(W)
-
-        W, info = accelerated_proximal_gradient(
-            grad, lambda V, step: V, np.zeros((data.n_features, data.n_tasks)),
-            ls.lipschitz + c * penalty.lipschitz(), tol=self.tol, max_iter=self.max_iter,
-        )
-        Q, lam, _ = penalty.optimal_M_spectrum(W)
-        self.M_ = (Q * lam) @ Q.T
-        return W, info
-
     def _fit_weights(self, data):
         W = super()._fit_weights(data)
         if self.solver == "reference":
-            self.M_ = self.reference_result_.variables["M"]
+            self.M_ = self.reference_result_["M"]
+        else:
+            _, eta = ClusteredPenalty.weights(self.rho1, self.rho2)
+            Q, lam, _ = ClusteredPenalty(self.n_clusters, eta).optimal_M_spectrum(W)
+            self.M_ = (Q * lam) @ Q.T
         return W
 
 
-class TwoStageClusMTL(MultiTaskEstimator):
+class TwoStageClusMTL(LinearMultiTaskModel):
     """The "ClusMTL" baseline of the SG-MTL paper (Section 5): a two-stage
     heuristic, not an optimisation problem.
 
@@ -319,8 +258,16 @@ class TwoStageClusMTL(MultiTaskEstimator):
        cluster.
 
     ``labels_`` holds the clusters.  There is no joint objective, so
-    ``objective`` and ``solver="reference"`` are not available.
+    ``objective`` and the reference model are not available.
     """
+
+    _hyperparameters = {
+        "n_clusters": Integer(low=1, high="n_tasks"),
+        "lam": Real(low=0),
+        "stl_lam": Real(low=0),
+        "l1_ratio": Real(0, 1),
+        "scaling": Options(*SCALINGS),
+    }
 
     def __init__(self, n_clusters=2, lam=1.0, stl_lam=1.0, l1_ratio=0.5, scaling="sum", fit_intercept=True,
                  solver="fast", random_state=None):
@@ -332,12 +279,6 @@ class TwoStageClusMTL(MultiTaskEstimator):
         self.fit_intercept = fit_intercept
         self.solver = solver
         self.random_state = random_state
-
-    def _validate_params(self, data):
-        check_scalar_param(self.n_clusters, "n_clusters", low=1, high=data.n_tasks, integer=True)
-        check_scalar_param(self.lam, "lam", low=0)
-        check_scalar_param(self.stl_lam, "stl_lam", low=0)
-        check_scalar_param(self.l1_ratio, "l1_ratio", low=0, high=1)
 
     def _fit_weights(self, data):
         from sklearn.cluster import KMeans
@@ -352,6 +293,9 @@ class TwoStageClusMTL(MultiTaskEstimator):
             cluster = GroupLasso(lam=self.lam, scaling=self.scaling, fit_intercept=False, solver=self.solver)
             W[:, tasks] = cluster.fit([data.Xs[t] for t in tasks], [data.ys[t] for t in tasks]).coef_
         return W
+
+    def _reference_model(self, data):
+        raise NotImplementedError("TwoStageClusMTL is a heuristic with no joint objective, hence no reference model")
 
     def objective(self, Xs, ys=None):
         raise NotImplementedError("TwoStageClusMTL is a heuristic with no joint objective")

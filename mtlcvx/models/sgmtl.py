@@ -39,22 +39,19 @@ Algorithm 1 (alternating minimisation):
   and the ADMM solves the same convex problem exactly.
 """
 
+import warnings
+
 import numpy as np
 from sklearn.utils import check_random_state
 
 from .. import reference
-from ..solvers import (
-    BlockLeastSquares,
-    admm_scaled_group_norms,
-    project_columns_to_simplex,
-    ridge_closed_form,
-)
-from ..terms import SGMTL_REGULARIZERS, ScaledGroupNorms, make_loss, sgmtl_weights
-from .base import MultiTaskEstimator, check_scalar_param
+from .._errors import ConvergenceWarning
+from .._validation import Integer, Options, Real, RealArray
+from ..solvers import dispatch, project_columns_to_simplex, ridge_closed_form
+from ..terms import SCALINGS, SGMTL_REGULARIZERS, ScaledGroupNorms, make_loss, sgmtl_weights
+from .base import LinearMultiTaskModel
 
 __all__ = ["SGMTL", "sgmtl_u_gradient", "sgmtl_u_objective", "fusion_penalty", "u_step", "reassign_tasks"]
-
-_LOSSES = ("squared", "logistic")
 
 
 def fusion_penalty(U, mu):
@@ -201,7 +198,7 @@ def reassign_tasks(W, U, lam, mu=0.0, regularizer="sqrt", max_sweeps=20):
     return U, n_moves
 
 
-class SGMTL(MultiTaskEstimator):
+class SGMTL(LinearMultiTaskModel):
     """Sparsity-grouped multi-task learning (SG-MTL), eq. (5)/(6) of
     Kshirsagar, Yang and Lozano (2017); see the module docstring for the
     objective and the algorithm.
@@ -216,20 +213,23 @@ class SGMTL(MultiTaskEstimator):
         Weight of the fusion term of (6); 0 gives (5).
     loss : {"squared", "logistic"}
         Logistic labels in {-1, +1} or {0, 1}; requires
-        ``fit_intercept=False``.
+        ``fit_intercept=False`` (an intercept is fitted by centring, exact
+        for the squared loss only).
     regularizer : {"sqrt", "squared", "l1"}
         Eq. (5), eq. (4), or the relaxed eq. (2) (for teaching: Figure 4).
     n_init : int, default=3
         Random restarts of ``U``; the lowest objective is kept.
     max_iter : int, default=100
-        Alternations (one U-step and one W-step each).
+        Alternations (one U-step and one W-step each); a
+        :class:`~mtlcvx.ConvergenceWarning` says when the kept restart
+        reached it before ``tol``.
     tol : float, default=1e-6
         Stop when the relative objective change over one alternation is
         below ``tol``.
     solver : {"fast", "reference"}
         W-step by ADMM (default) or by the CVXPY reference.
     scaling : {"sum", "mean"}
-    fit_intercept : bool, default=False
+    fit_intercept : bool, default=True
     wstep_tol : float, default=1e-8
         Relative duality gap of the W-step (fast solver).
     ustep_iter : int, default=50
@@ -253,8 +253,22 @@ class SGMTL(MultiTaskEstimator):
         Final objective of each restart.
     """
 
+    _hyperparameters = {
+        "n_groups": Integer(low=1, high="n_tasks"),
+        "lam": RealArray(length=lambda est, data: est.n_groups, low=0),
+        "mu": Real(low=0),
+        "loss": Options("squared", "logistic"),
+        "regularizer": Options(*SGMTL_REGULARIZERS),
+        "n_init": Integer(low=1),
+        "max_iter": Integer(low=1),
+        "tol": Real(low=0),
+        "scaling": Options(*SCALINGS),
+        "wstep_tol": Real(low=0, low_inclusive=False),
+        "ustep_iter": Integer(low=1),
+    }
+
     def __init__(self, n_groups=2, lam=1.0, mu=0.0, loss="squared", regularizer="sqrt", n_init=3,
-                 max_iter=100, tol=1e-6, solver="fast", scaling="sum", fit_intercept=False,
+                 max_iter=100, tol=1e-6, solver="fast", scaling="sum", fit_intercept=True,
                  wstep_tol=1e-8, ustep_iter=50, random_state=None):
         self.n_groups = n_groups
         self.lam = lam
@@ -273,37 +287,14 @@ class SGMTL(MultiTaskEstimator):
 
     # -- validation -----------------------------------------------------
     def _lam_vector(self):
-        lam = np.asarray(self.lam, dtype=float)
-        if lam.ndim == 0:
-            return np.full(self.n_groups, float(lam))
-        return lam
+        return np.broadcast_to(np.asarray(self.lam, dtype=float), (self.n_groups,)).copy()
 
-    def _validate_params(self, data):
-        check_scalar_param(self.n_groups, "n_groups", low=1, high=data.n_tasks, integer=True)
-        lam = np.asarray(self.lam)
-        if lam.dtype.kind not in "iuf":
-            raise TypeError(f"lam must be a number or an array of numbers, got {self.lam!r}")
-        if lam.ndim > 1 or (lam.ndim == 1 and lam.shape[0] != self.n_groups):
-            raise ValueError(f"lam must be a scalar or have one value per group ({self.n_groups}), "
-                             f"got shape {lam.shape}")
-        if not np.all(np.isfinite(lam)) or np.any(lam < 0):
-            raise ValueError(f"lam must be >= 0 and finite, got {self.lam!r}")
-        check_scalar_param(self.mu, "mu", low=0)
-        if self.loss not in _LOSSES:
-            raise ValueError(f"loss must be one of {_LOSSES}, got {self.loss!r}")
-        if self.regularizer not in SGMTL_REGULARIZERS:
-            raise ValueError(f"regularizer must be one of {SGMTL_REGULARIZERS}, got {self.regularizer!r}")
-        if self.scaling not in ("sum", "mean"):
-            raise ValueError(f"scaling must be 'sum' or 'mean', got {self.scaling!r}")
-        if self.loss == "logistic" and self.fit_intercept:
-            raise ValueError("fit_intercept=True is supported with loss='squared' only "
-                             "(it centres the data); pass fit_intercept=False")
-        check_scalar_param(self.n_init, "n_init", low=1, integer=True)
-        check_scalar_param(self.max_iter, "max_iter", low=1, integer=True)
-        check_scalar_param(self.tol, "tol", low=0)
-        check_scalar_param(self.wstep_tol, "wstep_tol", low=0, low_inclusive=False)
-        check_scalar_param(self.ustep_iter, "ustep_iter", low=1, integer=True)
+    def _check_hyperparameters(self, data):
+        super()._check_hyperparameters(data)
         if self.loss == "logistic":
+            if self.fit_intercept:
+                raise ValueError("SGMTL with loss='logistic' cannot fit an intercept: mtlcvx fits intercepts by "
+                                 "centring the data, exact for the squared loss only; pass fit_intercept=False")
             for t, y in enumerate(data.ys):
                 make_loss("logistic").signed_labels(y, t)
 
@@ -313,25 +304,23 @@ class SGMTL(MultiTaskEstimator):
                                      regularizer=self.regularizer)
 
     def _reference_params(self):
-        return {"U": self.groups_, "lam": self._lam_vector()}
+        return {"lam": self._lam_vector()}
+
+    def _fitted_reference_params(self):
+        return {"U": self.groups_}
 
     def _w_step_solver(self, data):
-        """A function ``(U, W0) -> W`` solving the W-step."""
+        """A function ``(U, W0) -> W`` solving the W-step: the reference
+        (compiled once, ``U`` a parameter) or the fast solver the dispatcher
+        picks for the same declaration, warm-started at ``W0``."""
+        model = self._reference_model(data)
         lam = self._lam_vector()
         if self.solver == "reference":
-            model = self._reference_model(data)
             return lambda U, W0: model.solve(U=U, lam=lam).W
-        loss = make_loss(self.loss, self.scaling)
-        if self.loss == "squared":
-            ls = BlockLeastSquares(data.Xs, data.ys, loss.task_weights(data))
-            extra = dict(ls=ls, Xs=data.Xs, ys=data.ys)
-        else:
-            extra = dict(grad=lambda W: loss.grad(W, data), lipschitz=loss.lipschitz(data))
 
         def solve(U, W0):
-            P, power = sgmtl_weights(U, lam, self.regularizer)
-            W, _ = admm_scaled_group_norms(P, power, W0, tol=self.wstep_tol, **extra)
-            return W
+            variables, _ = dispatch.solve(model.numeric(U=U, lam=lam), tol=self.wstep_tol, start={"W": W0})
+            return variables["W"]
 
         return solve
 
@@ -361,7 +350,7 @@ class SGMTL(MultiTaskEstimator):
             W = W_init.copy()
             path = [self._objective_parts(data, W, U)]
             step = None
-            n_iter = 0
+            converged = False
             for n_iter in range(1, self.max_iter + 1):
                 U, step = u_step(W, U, lam, self.mu, self.regularizer, self.ustep_iter, step)
                 U, _ = reassign_tasks(W, U, lam, self.mu, self.regularizer)
@@ -369,11 +358,20 @@ class SGMTL(MultiTaskEstimator):
                 W = w_step(U, W)
                 path.append(self._objective_parts(data, W, U))
                 if abs(path[-3] - path[-1]) <= self.tol * max(1.0, abs(path[-1])):
+                    converged = True
                     break
             self.restart_objectives_.append(path[-1])
             if best is None or path[-1] < best[2][-1]:
-                best = (W, U, path, n_iter)
-        W, U, path, n_iter = best
+                best = (W, U, path, n_iter, converged)
+        W, U, path, n_iter, converged = best
+        if not converged:
+            change = abs(path[-3] - path[-1]) / max(1.0, abs(path[-1]))
+            warnings.warn(
+                f"SGMTL: the alternation stopped at max_iter={self.max_iter} with a relative objective change "
+                f"of {change:.2e} over the last alternation > tol={self.tol:.1e} (objective {path[-1]:.6g})",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
         self.groups_ = U
         self.labels_ = np.argmax(U, axis=0)
         self.objective_path_ = path

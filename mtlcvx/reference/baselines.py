@@ -1,8 +1,7 @@
 """Reference models of the convex baselines.
 
-Each builder returns a model whose objective is the loss plus
-hyperparameter-weighted penalties, with the hyperparameters as DPP
-parameters:
+Each builder declares the loss plus hyperparameter-weighted penalties, the
+hyperparameters as DPP parameters:
 
 =================  ==========================================================
 builder            objective (``L`` = loss term, see :mod:`mtlcvx.terms`)
@@ -19,16 +18,16 @@ builder            objective (``L`` = loss term, see :mod:`mtlcvx.terms`)
 import cvxpy as cp
 import numpy as np
 
-from ..terms import L1, L21, ClusteredPenalty, NuclearNorm, SquaredFrobenius, make_loss
 from ..data import as_multitask_data
-from .base import ReferenceModel
+from ..terms import L1, L21, ClusteredPenalty, EqualColumns, NuclearNorm, SquaredFrobenius
+from .base import Derived, Entry, Parameter, ReferenceModel
 
 __all__ = ["PenalizedModel", "ClusteredModel", "ridge", "elastic_net", "group_lasso", "trace_norm", "clustered"]
 
 
 class PenalizedModel(ReferenceModel):
     """``min_W L(W) + sum_k lam_k Omega_k(W)``: one nonnegative DPP
-    parameter per penalty.
+    parameter per penalty, named by the keys of ``penalties``.
 
     Parameters
     ----------
@@ -39,46 +38,37 @@ class PenalizedModel(ReferenceModel):
     scaling : {"sum", "mean"}
         Loss scaling, see :class:`mtlcvx.terms.SquaredLoss`.
     pooled : bool
-        Fit one weight vector shared by every task (``W = w 1^T``).  At a
-        ``W`` whose columns differ, :meth:`objective_at` returns ``inf``
-        (the candidate is infeasible).
+        Fit one weight vector shared by every task (``W = w 1^T``): the
+        variable ``W`` is constrained to equal columns and each penalty sees
+        ``w``, through the weight ``lam_k / T`` on ``Omega_k(W) = T
+        Omega_k(w)`` (the penalties here are sums over columns).  At a
+        ``W`` whose columns differ, :meth:`objective_at` returns ``inf``.
     """
 
     def __init__(self, data, penalties, loss="squared", scaling="sum", pooled=False):
-        self.loss = make_loss(loss, scaling)
+        data = as_multitask_data(data)
         self.penalties = dict(penalties)
         self.pooled = pooled
-        super().__init__(data)
-        self.uses_sdp = any(isinstance(p, NuclearNorm) for p in self.penalties.values())
-
-    def _build(self):
-        d, T = self.data.n_features, self.data.n_tasks
-        if self.pooled:
-            w = cp.Variable((d, 1), name="w")
-            self.W_var = w @ np.ones((1, T))
-            variable = w
+        T = data.n_tasks
+        parameters = [Parameter(name, doc=f"weight of {term!r}") for name, term in self.penalties.items()]
+        if pooled:
+            derived = [Derived(f"{name}_per_task", _divide_by(name, T), (name,), vjp=_divide_by_vjp(name, T))
+                       for name in self.penalties]
+            terms = [(f"{name}_per_task", term, "W") for name, term in self.penalties.items()]
+            constraints = [(EqualColumns(), "W")]
         else:
-            self.W_var = variable = cp.Variable((d, T), name="W")
-        objective = self.loss.expr(self.W_var, self.data)
-        constraints = []
-        for name, penalty in self.penalties.items():
-            lam = self._parameter(name, doc=f"weight of {penalty!r}")
-            expression, extra = penalty.cvx(variable)
-            objective = objective + lam * expression
-            constraints += extra
-        return objective, constraints
+            derived, constraints = [], []
+            terms = [(name, term, "W") for name, term in self.penalties.items()]
+        super().__init__(data, ["W"], loss, terms=terms, parameters=parameters, derived=derived,
+                         constraints=constraints, scaling=scaling)
 
-    def _objective_numpy(self, W, params):
-        if self.pooled:
-            if not np.allclose(W, W[:, :1], rtol=0, atol=1e-12 * max(1.0, np.abs(W).max())):
-                return np.inf
-            variable = W[:, :1]
-        else:
-            variable = W
-        value = self.loss.value(W, self.data)
-        for name, penalty in self.penalties.items():
-            value += params[name] * penalty.value(variable)
-        return value
+
+def _divide_by(name, T):
+    return lambda values: values[name] / T
+
+
+def _divide_by_vjp(name, T):
+    return lambda values, cotangent: {name: float(cotangent) / T}
 
 
 def ridge(data, loss="squared", scaling="sum", pooled=False):
@@ -117,54 +107,67 @@ class ClusteredModel(ReferenceModel):
         \ \text{s.t.}\ \operatorname{tr} M = k,\ 0 \preceq M \preceq I,
         \qquad \eta = \rho_2 / \rho_1.
 
-    Parameters ``rho1 > 0`` and ``rho2 > 0``; ``result.variables["M"]``
-    holds the optimal ``M``.
+    Parameters ``rho1 > 0`` and ``rho2 > 0``; ``result["M"]`` holds the
+    optimal ``M``.  The declaration is ``c * ClusteredPenalty(k)(W;
+    eta)`` with ``c = rho1 eta (1 + eta)``, what ``objective_at`` evaluates
+    (the penalty's closed form).
 
-    DPP: ``c * matrix_frac(W^T, eta I + M)`` with ``c = rho1 eta (1+eta)``
-    multiplies a parameter by a parameter-dependent expression, which is
-    not DPP.  The model therefore optimises over ``Mt = M / c``, using
-    ``c tr(W (eta I + M)^{-1} W^T) = tr(W (a I + Mt)^{-1} W^T)`` with
-    ``a = eta / c`` and the constraints ``tr Mt = k b``, ``0 <= Mt <= b I``,
-    ``b = 1 / c``: every parameter now enters affinely.  ``a`` and ``b`` are
-    set from ``rho1``, ``rho2`` at each solve.
+    DPP: ``c * matrix_frac(W^T, eta I + M)`` multiplies a parameter by a
+    parameter-dependent expression, which is not DPP.  The CVXPY build
+    (:meth:`_entry_cvx`) therefore optimises over ``Mt = M / c``, using ``c
+    tr(W (eta I + M)^{-1} W^T) = tr(W (a I + Mt)^{-1} W^T)`` with ``a = eta
+    / c = 1 / (rho1 + rho2)`` and the constraints ``tr Mt = k b``, ``0 <= Mt
+    <= b I``, ``b = 1 / c = rho1 / (rho2 (rho1 + rho2))``: every parameter
+    enters affinely.
     """
 
-    uses_sdp = True
-
     def __init__(self, data, n_clusters, loss="squared", scaling="sum"):
-        self.loss = make_loss(loss, scaling)
-        ClusteredPenalty(n_clusters, 1.0)._check_tasks(as_multitask_data(data).n_tasks)
+        data = as_multitask_data(data)
+        ClusteredPenalty(n_clusters, 1.0)._check_tasks(data.n_tasks)
         self.n_clusters = n_clusters
-        super().__init__(data)
+        rhos = ("rho1", "rho2")
+        super().__init__(
+            data, ["W"], loss,
+            terms=[Entry("c", ClusteredPenalty(n_clusters), "W", {"eta": "eta"})],
+            parameters=[Parameter("rho1", positive=True), Parameter("rho2", positive=True)],
+            derived=[
+                Derived("c", lambda v: ClusteredPenalty.weights(v["rho1"], v["rho2"])[0], rhos, positive=True),
+                Derived("eta", lambda v: v["rho2"] / v["rho1"], rhos, positive=True),
+                Derived("a", lambda v: 1.0 / (v["rho1"] + v["rho2"]), rhos, positive=True, vjp=_a_vjp),
+                Derived("b", lambda v: v["rho1"] / (v["rho2"] * (v["rho1"] + v["rho2"])), rhos, positive=True,
+                        vjp=_b_vjp),
+            ],
+            scaling=scaling,
+        )
 
-    def _build(self):
-        d, T = self.data.n_features, self.data.n_tasks
-        self._parameter("rho1", positive=True, direct=False)
-        self._parameter("rho2", positive=True, direct=False)
-        self._a = cp.Parameter(pos=True, name="a")
-        self._b = cp.Parameter(pos=True, name="b")
-        self.W_var = cp.Variable((d, T), name="W")
+    def _entry_cvx(self, entry, W):
+        T = W.shape[1]
+        a, b = self.cp_parameter("a"), self.cp_parameter("b")
         self._Mt = cp.Variable((T, T), symmetric=True, name="Mt")
-        constraints = [
-            cp.trace(self._Mt) == self.n_clusters * self._b,
-            self._Mt >> 0,
-            self._b * np.eye(T) - self._Mt >> 0,
-        ]
-        penalty = cp.matrix_frac(self.W_var.T, self._a * np.eye(T) + self._Mt)
-        return self.loss.expr(self.W_var, self.data) + penalty, constraints
+        constraints = [cp.trace(self._Mt) == self.n_clusters * b, self._Mt >> 0, b * np.eye(T) - self._Mt >> 0]
+        return cp.matrix_frac(W.T, a * np.eye(T) + self._Mt), constraints
 
-    def _bind(self, params):
-        c, eta = ClusteredPenalty.weights(params["rho1"], params["rho2"])
-        self._a.value, self._b.value = eta / c, 1.0 / c
+    @property
+    def uses_sdp(self):
+        return True
 
-    def _objective_numpy(self, W, params):
-        c, eta = ClusteredPenalty.weights(params["rho1"], params["rho2"])
-        return self.loss.value(W, self.data) + c * ClusteredPenalty(self.n_clusters, eta).value(W)
+    def _fill_result(self, result):
+        super()._fill_result(result)
+        result.variables["M"] = np.array(self._Mt.value, dtype=float) / self.cp_parameter("b").value
 
-    def _result(self, **fields):
-        result = super()._result(**fields)
-        result.variables["M"] = np.array(self._Mt.value, dtype=float) / self._b.value
-        return result
+
+def _a_vjp(values, cotangent):
+    # a = 1 / (rho1 + rho2)
+    g = -float(cotangent) / (values["rho1"] + values["rho2"]) ** 2
+    return {"rho1": g, "rho2": g}
+
+
+def _b_vjp(values, cotangent):
+    # b = rho1 / (rho2 (rho1 + rho2))
+    r1, r2 = values["rho1"], values["rho2"]
+    denominator = (r2 * (r1 + r2)) ** 2
+    return {"rho1": float(cotangent) * r2**2 / denominator,
+            "rho2": -float(cotangent) * r1 * (r1 + 2.0 * r2) / denominator}
 
 
 def clustered(data, n_clusters, loss="squared", scaling="sum"):

@@ -12,11 +12,9 @@ reparameterisation (no square on the group sums); the fusion term of (6)
 does not involve ``W``.
 """
 
-import cvxpy as cp
-import numpy as np
-
-from ..terms import ScaledGroupNorms, make_loss, sgmtl_weights
-from .base import ReferenceModel
+from ..data import as_multitask_data
+from ..terms import ScaledGroupNorms, sgmtl_power, sgmtl_weights
+from .base import Derived, Entry, Parameter, ReferenceModel
 
 __all__ = ["SGMTLWStep", "sgmtl_wstep"]
 
@@ -25,12 +23,13 @@ class SGMTLWStep(ReferenceModel):
     """Reference of the SG-MTL W-step; parameters ``U`` (``N x T``, >= 0)
     and ``lam`` (scalar or one value per group, >= 0).
 
-    DPP: the model holds one parameter ``P`` (``N x T``) with ``P_g =
-    sqrt(lam_g) sqrt(u_g)`` (``"sqrt"``), ``sqrt(lam_g) u_g`` (``"squared"``)
-    or ``lam_g sqrt(u_g)`` (``"l1"``), set from ``U`` and ``lam`` at each
-    solve (see :func:`mtlcvx.terms.sgmtl_weights`): ``lam_g (sum_j ||W_j
-    diag(s)||)^2 = (sum_j ||W_j diag(sqrt(lam_g) s)||)^2``, and an outer loop
-    that changes ``U`` re-solves without recompiling.
+    Declared as ``ScaledGroupNorms(W; P)`` with ``P`` (``N x T``) derived
+    from ``U`` and ``lam``: ``P_g = sqrt(lam_g) sqrt(u_g)`` (``"sqrt"``),
+    ``sqrt(lam_g) u_g`` (``"squared"``) or ``lam_g sqrt(u_g)`` (``"l1"``), see
+    :func:`mtlcvx.terms.sgmtl_weights`: ``lam_g (sum_j ||W_j diag(s)||)^2 =
+    (sum_j ||W_j diag(sqrt(lam_g) s)||)^2``, and an outer loop that changes
+    ``U`` re-solves without recompiling.  (``P`` is not differentiable in
+    ``U`` at 0, so this model offers no gradients.)
 
     Solver: SCS by default.  A group whose memberships are all 0 (an empty
     group, common during the alternation) makes its cones degenerate;
@@ -45,30 +44,21 @@ class SGMTLWStep(ReferenceModel):
     solver_defaults = {"CLARABEL": {"static_regularization_constant": 1e-7}}
 
     def __init__(self, data, n_groups, loss="squared", scaling="sum", regularizer="sqrt"):
-        self.loss = make_loss(loss, scaling)
+        data = as_multitask_data(data)
         self.n_groups = int(n_groups)
         if self.n_groups < 1:
             raise ValueError(f"n_groups must be >= 1, got {n_groups}")
-        sgmtl_weights(np.ones((1, 1)), 1.0, regularizer)  # validates the name
         self.regularizer = regularizer
-        super().__init__(data)
-
-    def _build(self):
-        d, T = self.data.n_features, self.data.n_tasks
-        self._parameter("U", shape=(self.n_groups, T), direct=False, doc="memberships, N x T")
-        self._parameter("lam", shape=(self.n_groups,), direct=False, broadcast=True, doc="lam_g")
-        self._P = cp.Parameter((self.n_groups, T), nonneg=True, name="P")
-        self.W_var = cp.Variable((d, T), name="W")
-        _, power = sgmtl_weights(np.ones((1, 1)), 1.0, self.regularizer)
-        penalty = ScaledGroupNorms(self._P, power)
-        return self.loss.expr(self.W_var, self.data) + penalty.expr(self.W_var), []
-
-    def _bind(self, params):
-        self._P.value, _ = sgmtl_weights(params["U"], params["lam"], self.regularizer)
-
-    def _objective_numpy(self, W, params):
-        P, power = sgmtl_weights(params["U"], params["lam"], self.regularizer)
-        return self.loss.value(W, self.data) + ScaledGroupNorms(P, power).value(W)
+        shape = (self.n_groups, data.n_tasks)
+        super().__init__(
+            data, ["W"], loss,
+            terms=[Entry(None, ScaledGroupNorms(power=sgmtl_power(regularizer)), "W", {"P": "P"})],
+            parameters=[Parameter("U", shape=shape, doc="memberships, N x T"),
+                        Parameter("lam", shape=(self.n_groups,), broadcast=True, doc="lam_g")],
+            derived=[Derived("P", lambda v: sgmtl_weights(v["U"], v["lam"], regularizer)[0], ("U", "lam"),
+                             shape=shape)],
+            scaling=scaling,
+        )
 
 
 def sgmtl_wstep(data, n_groups, loss="squared", scaling="sum", regularizer="sqrt"):

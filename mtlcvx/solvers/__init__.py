@@ -1,30 +1,42 @@
 """Fast numpy solvers, generic and paper-agnostic.
 
-This package never imports :mod:`cvxpy` (tested): the fast path must stay
-independent of the reference it is checked against.
+They take the terms' numpy halves (a loss bound to data, bound penalties)
+and never import cvxpy (tested in a subprocess): the fast path must stay
+independent of the reference it is checked against.  Which solver runs is
+decided in one place, :mod:`mtlcvx.solvers.dispatch`, from the
+capabilities the terms declare.
 """
 
-from .admm import admm_scaled_group_norms, scaled_group_norms_value
-from .apg import SolverInfo, accelerated_proximal_gradient, gradient_mapping_norm
+from ._common import SolverInfo
+from .admm import admm_scaled_group_norms
+from .admm_laplacian import admm_task_laplacian
+from .apg import accelerated_proximal_gradient, gradient_mapping_norm
 from .composite import solve_norm_penalized, solve_row_separable
-from .gengl_admm import admm_gengl_squared
-from .least_squares import BlockLeastSquares, norm_penalized_gap, ridge_closed_form
+from .dispatch import SOLVERS, FastSolver, NoFastSolver, SmoothingGradient, select, solve
+from .least_squares import TaskSystems, norm_penalized_gap, ridge_closed_form
 from .primal_dual import operator_norm_squared, primal_dual_group_norms
 from .projections import project_columns_to_simplex
+from .smoothing import smoothing_proximal_gradient
 
 __all__ = [
-    "admm_scaled_group_norms",
-    "scaled_group_norms_value",
-    "project_columns_to_simplex",
-    "primal_dual_group_norms",
-    "admm_gengl_squared",
-    "operator_norm_squared",
     "SolverInfo",
+    "select",
+    "solve",
+    "SOLVERS",
+    "FastSolver",
+    "NoFastSolver",
+    "SmoothingGradient",
+    "admm_scaled_group_norms",
+    "admm_task_laplacian",
     "accelerated_proximal_gradient",
     "gradient_mapping_norm",
     "solve_norm_penalized",
     "solve_row_separable",
-    "BlockLeastSquares",
+    "TaskSystems",
     "norm_penalized_gap",
     "ridge_closed_form",
+    "operator_norm_squared",
+    "primal_dual_group_norms",
+    "project_columns_to_simplex",
+    "smoothing_proximal_gradient",
 ]

@@ -17,34 +17,13 @@ which is zero exactly at a minimiser.  Never on "the iterate stopped
 moving".
 """
 
-import warnings
-from dataclasses import dataclass
-
 import numpy as np
 
-from .._errors import ConvergenceWarning
+from ._common import SolverInfo, not_converged
 
-__all__ = ["accelerated_proximal_gradient", "SolverInfo", "gradient_mapping_norm"]
+__all__ = ["accelerated_proximal_gradient", "gradient_mapping_norm"]
 
-
-@dataclass
-class SolverInfo:
-    """What a fast solver reports besides its solution.
-
-    Attributes
-    ----------
-    n_iter : int
-    converged : bool
-        The optimality measure reached ``tol``.
-    criterion : float
-        Last value of the optimality measure.
-    criterion_name : str
-    """
-
-    n_iter: int
-    converged: bool
-    criterion: float
-    criterion_name: str
+NAME = "accelerated proximal gradient"
 
 
 def gradient_mapping_norm(x, grad_x, prox, step):
@@ -115,12 +94,5 @@ def accelerated_proximal_gradient(
         if it % check_every == 0 or it == max_iter:
             criterion = float(stop(x))
             if criterion <= tol:
-                return x, SolverInfo(it, True, criterion, name)
-    if warn:
-        warnings.warn(
-            f"accelerated proximal gradient stopped at max_iter={max_iter} with "
-            f"{name} {criterion:.2e} > tol={tol:.1e}",
-            ConvergenceWarning,
-            stacklevel=2,
-        )
-    return x, SolverInfo(max_iter, False, criterion, name)
+                return x, SolverInfo(it, True, criterion, name, NAME)
+    return x, not_converged(NAME, max_iter, name, criterion, tol, warn)

@@ -9,16 +9,16 @@
     ||D x||_ggl = sum over the groups g of D of ||(D x)_g||_2.
 """
 
-import cvxpy as cp
 import numpy as np
 
 from .operators import gengl_operator
 
-__all__ = ["GenGL", "gengl_preset", "GENGL_PRESETS"]
+__all__ = ["GenGL", "gengl_preset", "GENGL_PRESETS", "preset_components", "preset_weights"]
 
 
 class GenGL:
-    """GenGL penalty on ``h`` components.
+    """GenGL penalty on ``h`` components: the operators of each component
+    and the order of their weights ``gamma_lk`` (components in order).
 
     Parameters
     ----------
@@ -39,36 +39,31 @@ class GenGL:
         """Number of ``gamma_lk`` (one per operator, components in order)."""
         return sum(len(ops) for ops in self.operators)
 
+    def entries(self):
+        """``(i, operator, l)`` for every operator: the index of its weight
+        in ``gamma`` and its component."""
+        i = 0
+        for l, ops in enumerate(self.operators):
+            for op in ops:
+                yield i, op, l
+                i += 1
+
     def _check(self, components, gamma):
-        gamma = np.asarray(gamma, dtype=float) if not isinstance(gamma, cp.Expression) else gamma
-        if gamma.shape != (self.n_weights,):
-            raise ValueError(f"gamma must have shape ({self.n_weights},), got {gamma.shape}")
+        if np.shape(gamma) != (self.n_weights,):
+            raise ValueError(f"gamma must have shape ({self.n_weights},), got {np.shape(gamma)}")
         if len(components) != self.n_components:
             raise ValueError(f"expected {self.n_components} components, got {len(components)}")
-        return gamma
 
     def value(self, components, gamma):
         """``sum_lk gamma_lk ||D_lk vec(W_l)||_ggl`` in numpy; ``components``
         is a sequence of ``h`` arrays ``(d, T)``."""
-        gamma = self._check(components, gamma)
-        total, i = 0.0, 0
-        for W_l, ops in zip(components, self.operators):
-            for op in ops:
-                total += gamma[i] * op.value(W_l)
-                i += 1
-        return float(total)
+        self._check(components, gamma)
+        return float(sum(gamma[i] * op.value(components[l]) for i, op, l in self.entries()))
 
     def expr(self, components, gamma):
         """The same in CVXPY (``gamma`` may be a ``cp.Parameter``; DPP)."""
-        gamma = self._check(components, gamma)
-        total, i = 0, 0
-        for W_l, ops in zip(components, self.operators):
-            x = cp.vec(W_l, order="F")
-            for op in ops:
-                groups = cp.reshape(op.D @ x, (op.n_groups, op.group_size), order="C")
-                total = total + gamma[i] * cp.sum(cp.norm(groups, 2, axis=1))
-                i += 1
-        return total
+        self._check(components, gamma)
+        return sum(gamma[i] * op.expr(components[l]) for i, op, l in self.entries())
 
 
 #: Table 1's shallow (linear) rows: for each component, the (features,
@@ -98,6 +93,23 @@ _PER_COMPONENT = {
 }
 
 
+def preset_components(name, h=2):
+    """Table 1's rows of a preset: for each component, ``((features, tasks),
+    (which gamma, sign of the phi exponent))`` per operator."""
+    if name not in GENGL_PRESETS:
+        raise ValueError(f"preset must be one of {sorted(GENGL_PRESETS)}, got {name!r}")
+    spec = GENGL_PRESETS[name]
+    return [_PER_COMPONENT[name]] * int(h) if spec == "per-component" else spec
+
+
+def preset_weights(name, h=2, gamma1=1.0, gamma2=0.0, phi=1.0):
+    """The weight of every operator of a preset, components in order:
+    ``gamma_which * phi^(sign * l)`` for component ``l = 1..h``."""
+    gammas = {1: gamma1, 2: gamma2}
+    return np.array([gammas[which] * float(phi) ** (sign * (l + 1))
+                     for l, comp in enumerate(preset_components(name, h)) for _, (which, sign) in comp])
+
+
 def gengl_preset(name, n_features, n_tasks, h=2):
     """Operators of a Table 1 method and a function mapping ``(gamma1,
     gamma2, phi)`` to the weight vector.
@@ -107,16 +119,10 @@ def gengl_preset(name, n_features, n_tasks, h=2):
     penalty : GenGL
     weights : callable ``(gamma1, gamma2=0.0, phi=1.0) -> ndarray``
     """
-    if name not in GENGL_PRESETS:
-        raise ValueError(f"preset must be one of {sorted(GENGL_PRESETS)}, got {name!r}")
-    spec = GENGL_PRESETS[name]
-    if spec == "per-component":
-        spec = [_PER_COMPONENT[name]] * int(h)
+    spec = preset_components(name, h)
     operators = [[gengl_operator(n_features, n_tasks, *pair) for pair, _ in comp] for comp in spec]
-    rules = [(l + 1, which, sign) for l, comp in enumerate(spec) for _, (which, sign) in comp]
 
     def weights(gamma1, gamma2=0.0, phi=1.0):
-        gammas = {1: gamma1, 2: gamma2}
-        return np.array([gammas[which] * float(phi) ** (sign * l) for l, which, sign in rules])
+        return preset_weights(name, h, gamma1, gamma2, phi)
 
     return GenGL(operators), weights

@@ -1,9 +1,13 @@
 """Data-fit terms ``L(W) = sum_t L_t(w_t; D_t)``.
 
-Each loss gives its value in numpy (:meth:`value`), its gradient
-(:meth:`grad`), a Lipschitz constant of that gradient (:meth:`lipschitz`),
-and its CVXPY expression (:meth:`expr`).  ``W`` has shape ``(d, T)``,
-column ``t`` is task ``t``.
+A loss gives its CVXPY expression (:meth:`Loss.expr`) and, bound to the
+data (:meth:`Loss.bind`), a **datafit**: the numpy object the fast solvers
+and the numpy objective use, with ``value(W)``, ``grad(W)`` and
+``lipschitz()``; the least-squares datafit adds the residual statistics of
+the duality gap (``stats``), working-set restriction (``restrict``) and the
+zero-padded task stack the ADMM systems factor (``padded``).
+``loss.value(W, data)`` is ``loss.bind(data).value(W)``: one numpy
+implementation.  ``W`` has shape ``(d, T)``, column ``t`` is task ``t``.
 
 Two scalings are offered, so that a user can check a solver written in
 either convention:
@@ -14,22 +18,39 @@ either convention:
   skglm).
 """
 
-import cvxpy as cp
 import numpy as np
 import scipy.sparse as sp
 from scipy.special import expit
 
-__all__ = ["SquaredLoss", "LogisticLoss", "make_loss"]
+from .base import _cvxpy
 
-_SCALINGS = ("sum", "mean")
+__all__ = ["Loss", "SquaredLoss", "LogisticLoss", "LeastSquares", "LogisticDatafit", "make_loss", "SCALINGS",
+           "pad_tasks"]
+
+SCALINGS = ("sum", "mean")
 
 
-class _Loss:
+def pad_tasks(Xs, ys):
+    """Tasks stacked into zero-padded arrays ``X (T, n_max, d)`` and ``Y
+    (T, n_max)``: zero rows add nothing to a loss, its gradient or a Gram
+    matrix, so batched products replace a loop over tasks."""
+    T, d = len(Xs), Xs[0].shape[1]
+    n_max = max(X.shape[0] for X in Xs)
+    X_pad, Y_pad = np.zeros((T, n_max, d)), np.zeros((T, n_max))
+    for t, (X, y) in enumerate(zip(Xs, ys)):
+        X_pad[t, : X.shape[0]] = X
+        Y_pad[t, : y.shape[0]] = y
+    return X_pad, Y_pad
+
+
+class Loss:
+    """Base of the losses; ``scaling`` in :data:`SCALINGS`."""
+
     name = "loss"
 
     def __init__(self, scaling="sum"):
-        if scaling not in _SCALINGS:
-            raise ValueError(f"scaling must be one of {_SCALINGS}, got {scaling!r}")
+        if scaling not in SCALINGS:
+            raise ValueError(f"scaling must be one of {SCALINGS}, got {scaling!r}")
         self.scaling = scaling
 
     def task_weights(self, data):
@@ -37,6 +58,19 @@ class _Loss:
         if self.scaling == "sum":
             return np.ones(data.n_tasks)
         return 1.0 / np.asarray(data.n_samples, dtype=float)
+
+    def bind(self, data):
+        raise NotImplementedError
+
+    def value(self, W, data):
+        return self.bind(data).value(W)
+
+    def grad(self, W, data):
+        return self.bind(data).grad(W)
+
+    def lipschitz(self, data):
+        """A Lipschitz constant of :meth:`grad`."""
+        return self.bind(data).lipschitz()
 
     def __repr__(self):
         return f"{type(self).__name__}(scaling={self.scaling!r})"
@@ -48,12 +82,11 @@ class _Loss:
         One sparse product compiles much faster in CVXPY than ``T``
         separate slices of ``W``.
         """
-        blocks = [sp.csr_matrix(X) for X in data.Xs]
-        A = sp.block_diag(blocks, format="csr")
+        A = sp.block_diag([sp.csr_matrix(X) for X in data.Xs], format="csr")
         return sp.diags(row_weights) @ A
 
 
-class SquaredLoss(_Loss):
+class SquaredLoss(Loss):
     r"""Squared loss ``sum_t s_t/2 ||y_t - X_t w_t||_2^2``.
 
     ``s_t = 1`` for ``scaling="sum"`` (default, as MALSAR and the papers)
@@ -62,26 +95,11 @@ class SquaredLoss(_Loss):
 
     name = "squared"
 
-    def residuals(self, W, data):
-        return [y - X @ W[:, t] for t, (X, y) in enumerate(data)]
-
-    def value(self, W, data):
-        s = self.task_weights(data)
-        return float(sum(0.5 * s_t * r @ r for s_t, r in zip(s, self.residuals(W, data))))
-
-    def grad(self, W, data):
-        s = self.task_weights(data)
-        G = np.empty_like(W, dtype=float)
-        for t, ((X, y), s_t) in enumerate(zip(data, s)):
-            G[:, t] = s_t * (X.T @ (X @ W[:, t] - y))
-        return G
-
-    def lipschitz(self, data):
-        """``max_t s_t ||X_t||_2^2``, the Lipschitz constant of :meth:`grad`."""
-        s = self.task_weights(data)
-        return float(max(s_t * np.linalg.norm(X, 2) ** 2 for s_t, X in zip(s, data.Xs)))
+    def bind(self, data):
+        return LeastSquares(data.Xs, data.ys, self.task_weights(data))
 
     def expr(self, W, data):
+        cp = _cvxpy()
         s = self.task_weights(data)
         root = np.concatenate([np.full(n, np.sqrt(s_t)) for s_t, n in zip(s, data.n_samples)])
         A = self._stacked_design(data, root)
@@ -89,7 +107,7 @@ class SquaredLoss(_Loss):
         return 0.5 * cp.sum_squares(A @ cp.vec(W, order="F") - b)
 
 
-class LogisticLoss(_Loss):
+class LogisticLoss(Loss):
     r"""Logistic loss ``sum_t s_t sum_i log(1 + exp(-y_ti x_ti^T w_t))``.
 
     Labels must be in ``{-1, +1}``; labels in ``{0, 1}`` are accepted and
@@ -111,31 +129,12 @@ class LogisticLoss(_Loss):
             f"got values {values[:5].tolist()}"
         )
 
-    def _margins(self, W, data):
-        return [
-            self.signed_labels(y, t) * (X @ W[:, t]) for t, (X, y) in enumerate(data)
-        ]
-
-    def value(self, W, data):
-        s = self.task_weights(data)
-        return float(sum(s_t * np.logaddexp(0.0, -z).sum() for s_t, z in zip(s, self._margins(W, data))))
-
-    def grad(self, W, data):
-        s = self.task_weights(data)
-        G = np.empty_like(W, dtype=float)
-        for t, ((X, y), s_t) in enumerate(zip(data, s)):
-            yy = self.signed_labels(y, t)
-            z = yy * (X @ W[:, t])
-            # d/dz log(1+e^{-z}) = -sigmoid(-z), written stably with expit
-            G[:, t] = -s_t * (X.T @ (yy * expit(-z)))
-        return G
-
-    def lipschitz(self, data):
-        """``max_t s_t ||X_t||_2^2 / 4``."""
-        s = self.task_weights(data)
-        return float(max(s_t * np.linalg.norm(X, 2) ** 2 / 4 for s_t, X in zip(s, data.Xs)))
+    def bind(self, data):
+        labels = [self.signed_labels(y, t) for t, y in enumerate(data.ys)]
+        return LogisticDatafit(data.Xs, labels, self.task_weights(data))
 
     def expr(self, W, data):
+        cp = _cvxpy()
         s = self.task_weights(data)
         signs = np.concatenate([self.signed_labels(y, t) for t, y in enumerate(data.ys)])
         weights = np.concatenate([np.full(n, s_t) for s_t, n in zip(s, data.n_samples)])
@@ -148,8 +147,157 @@ _LOSSES = {"squared": SquaredLoss, "logistic": LogisticLoss}
 
 def make_loss(loss, scaling="sum"):
     """A loss term from a name (``"squared"``, ``"logistic"``) or an instance."""
-    if isinstance(loss, _Loss):
+    if isinstance(loss, Loss):
         return loss
     if loss not in _LOSSES:
         raise ValueError(f"loss must be one of {sorted(_LOSSES)}, got {loss!r}")
     return _LOSSES[loss](scaling=scaling)
+
+
+class LeastSquares:
+    """The squared loss bound to data: ``f(W) = sum_t s_t/2 ||y_t - X_t w_t||^2``.
+
+    The data are stored once in whichever layout makes the products cheapest:
+
+    * one design matrix shared by every task ("shared X"): ``X W`` is a
+      single matrix product, and with ``n >= d`` the Gram matrix ``X^T X``
+      replaces ``X``;
+    * otherwise the tasks zero-padded into ``(T, n_max, d)``
+      (:func:`pad_tasks`), or per-task Gram matrices ``(T, d, d)`` when
+      ``n_max >= d``.
+
+    Parameters
+    ----------
+    Xs : list of ndarray (n_t, d)
+    ys : list of ndarray (n_t,)
+    weights : ndarray (T,)
+        ``s_t`` (1 for the "sum" scaling, ``1/n_t`` for "mean").
+    """
+
+    kind = "squared"
+
+    def __init__(self, Xs, ys, weights):
+        self.Xs, self.ys = list(Xs), list(ys)
+        self.s = np.asarray(weights, dtype=float)
+        T, d = len(Xs), Xs[0].shape[1]
+        self.shape = (d, T)
+        X0 = Xs[0]
+        self.shared = all(X is X0 or (X.shape == X0.shape and np.array_equal(X, X0)) for X in Xs[1:])
+        self.yy = np.array([y @ y for y in ys])
+        self._L = None
+        self._padded = None
+        if self.shared:
+            self.gram = X0.shape[0] >= d
+            Y = np.column_stack(ys)
+            if self.gram:
+                self.H, self.C = X0.T @ X0, X0.T @ Y
+            else:
+                self.X, self.Y = X0, Y
+        else:
+            self.gram = max(X.shape[0] for X in Xs) >= d
+            if self.gram:
+                self.H = np.stack([X.T @ X for X in Xs])
+                self.C = np.column_stack([X.T @ y for X, y in zip(Xs, ys)])
+            else:
+                self.X, self.Y = self.padded()
+
+    def padded(self):
+        """``(X, Y)`` zero-padded per task (:func:`pad_tasks`), built once."""
+        if self._padded is None:
+            self._padded = pad_tasks(self.Xs, self.ys)
+        return self._padded
+
+    def restrict(self, rows):
+        """The same least squares on the features ``rows`` only (a working
+        set): ``f(W_rows)`` with the other rows of ``W`` held at zero."""
+        sub = object.__new__(LeastSquares)
+        sub.__dict__.update(self.__dict__)
+        sub._L = None
+        sub.shape = (len(rows), self.shape[1])
+        if self.gram:
+            sub.C = self.C[rows]
+            sub.H = self.H[np.ix_(rows, rows)] if self.shared else self.H[:, rows][:, :, rows]
+        else:
+            sub.X = self.X[:, rows] if self.shared else self.X[:, :, rows]
+        return sub
+
+    def lipschitz(self):
+        """``max_t s_t ||X_t||_2^2`` (computed on first use, from the smaller
+        of the two Gram matrices)."""
+        if self._L is None:
+            if self.gram:
+                top = np.linalg.eigvalsh(self.H)[..., -1]
+            else:
+                # ||X||_2^2 is the top eigenvalue of X^T X and of X X^T:
+                # take the smaller of the two
+                Xt = np.swapaxes(self.X, -1, -2)
+                small = Xt @ self.X if self.X.shape[-1] < self.X.shape[-2] else self.X @ Xt
+                top = np.linalg.eigvalsh(small)[..., -1]
+            self._L = float(np.max(self.s * top))
+        return self._L
+
+    def _residuals(self, W):
+        if self.shared:
+            return self.Y - self.X @ W
+        return self.Y - (self.X @ W.T[:, :, None])[..., 0]
+
+    def _gram_times(self, W):
+        if self.shared:
+            return self.H @ W
+        return (self.H @ W.T[:, :, None])[..., 0].T
+
+    def _gradient_from_residuals(self, R):
+        if self.shared:
+            return -(self.X.T @ (R * self.s))
+        return -(self.X.transpose(0, 2, 1) @ (R * self.s[:, None])[:, :, None])[..., 0].T
+
+    def grad(self, W):
+        """``grad f(W)``, column t equal to ``s_t X_t^T (X_t w_t - y_t)``."""
+        if self.gram:
+            return (self._gram_times(W) - self.C) * self.s
+        return self._gradient_from_residuals(self._residuals(W))
+
+    def stats(self, W):
+        """``(grad, rr, ry)``: the gradient, and per task ``||r_t||^2`` and
+        ``<r_t, y_t>`` with ``r_t = y_t - X_t w_t`` (what the duality gap
+        needs)."""
+        if self.gram:
+            HW = self._gram_times(W)
+            cw = np.einsum("dt,dt->t", self.C, W)
+            rr = np.einsum("dt,dt->t", HW, W) - 2.0 * cw + self.yy
+            return (HW - self.C) * self.s, np.maximum(rr, 0.0), self.yy - cw
+        R = self._residuals(W)
+        axes = "nt,nt->t" if self.shared else "tn,tn->t"
+        return self._gradient_from_residuals(R), np.einsum(axes, R, R), np.einsum(axes, R, self.Y)
+
+    def value(self, W):
+        _, rr, _ = self.stats(W)
+        return float(0.5 * self.s @ rr)
+
+
+class LogisticDatafit:
+    """The logistic loss bound to data (labels already in ``{-1, +1}``)."""
+
+    kind = "logistic"
+
+    def __init__(self, Xs, labels, weights):
+        self.Xs, self.labels = list(Xs), list(labels)
+        self.s = np.asarray(weights, dtype=float)
+        self.shape = (Xs[0].shape[1], len(Xs))
+
+    def _margins(self, W):
+        return [y * (X @ W[:, t]) for t, (X, y) in enumerate(zip(self.Xs, self.labels))]
+
+    def value(self, W):
+        return float(sum(s_t * np.logaddexp(0.0, -z).sum() for s_t, z in zip(self.s, self._margins(W))))
+
+    def grad(self, W):
+        G = np.empty(self.shape)
+        for t, (X, y, z) in enumerate(zip(self.Xs, self.labels, self._margins(W))):
+            # d/dz log(1+e^{-z}) = -sigmoid(-z), written stably with expit
+            G[:, t] = -self.s[t] * (X.T @ (y * expit(-z)))
+        return G
+
+    def lipschitz(self):
+        """``max_t s_t ||X_t||_2^2 / 4``."""
+        return float(max(s_t * np.linalg.norm(X, 2) ** 2 / 4 for s_t, X in zip(self.s, self.Xs)))

@@ -25,10 +25,12 @@ N-dimensional form (eq. 9) is the same with a Kronecker chain:
 :func:`tensor_operator`.
 """
 
-from dataclasses import dataclass
-
 import numpy as np
 import scipy.sparse as sp
+
+from .base import Penalty, _cvxpy
+from .penalties import ZERO_TOL
+from .proximal import group_norms, group_soft_threshold, group_subdiff_distance, project_groups_to_balls
 
 __all__ = [
     "PARTITIONS",
@@ -66,30 +68,89 @@ def partition_operators(kind, p):
     return Pi, 1
 
 
-@dataclass
-class GenGLOperator:
-    """A stacked GenGL operator: ``D`` (sparse, ``n_groups * group_size`` x
-    ``n_in``) whose rows form ``n_groups`` consecutive groups of
-    ``group_size``; the penalty is ``sum_g ||(D x)_g||_2``.
+class GenGLOperator(Penalty):
+    """A stacked GenGL operator as a penalty: ``sum_g ||(D vec(W))_g||_2``.
 
-    ``partitions`` records the partitions it was built from, one per
-    dimension (features first, tasks last)."""
+    ``D`` (sparse, ``n_groups * group_size`` x ``n_in``) has its rows in
+    ``n_groups`` consecutive groups of ``group_size``; ``vec`` stacks the
+    columns of ``W``.  ``partitions`` records the partitions it was built
+    from and ``shape`` the shape of ``W``, one entry per dimension (features
+    first, tasks last); both are optional for an operator of your own.
 
-    D: sp.csr_matrix
-    group_size: int
-    partitions: tuple
+    Capabilities besides value and expression: the operator itself (``D``,
+    :meth:`group_prox`, :meth:`project_dual`, what splitting solvers need),
+    its :attr:`gram_structure` (``D^T D = I``: ``"identity"``; ``D^T D =
+    L_T kron I_d`` with ``L_T = T I - 1 1^T``: ``"task_fusion"``; else
+    None; ``"task_fusion"`` is recognised when ``shape`` is known), which
+    decides whether the closed-form ADMM applies, and, for
+    ``"identity"`` operators (selections: ``D`` is a permutation),
+    ``subdiff_distance``.
+    """
+
+    operator = True
+
+    def __init__(self, D, group_size, partitions=(), shape=None):
+        self.D = sp.csr_matrix(D)
+        self.group_size = int(group_size)
+        self.partitions = tuple(partitions)
+        self.shape = None if shape is None else tuple(int(n) for n in shape)
+        if self.D.shape[0] % self.group_size:
+            raise ValueError(f"D has {self.D.shape[0]} rows, not a multiple of group_size={self.group_size}")
+        self.gram_structure = self._gram_structure()
+        if self.gram_structure == "identity":
+            self.subdiff_distance = self._subdiff_distance
+
+    def __repr__(self):
+        return f"GenGLOperator(partitions={self.partitions}, n_groups={self.n_groups}, group_size={self.group_size})"
 
     @property
     def n_groups(self):
         return self.D.shape[0] // self.group_size
 
+    def _groups(self, z):
+        return np.asarray(z).reshape(self.n_groups, self.group_size)
+
+    def _gram_structure(self):
+        n = self.D.shape[1]
+        gram = (self.D.T @ self.D).tocsr()
+        if self.D.shape[0] == n and abs(gram - sp.identity(n, format="csr")).max() == 0:
+            return "identity"
+        if self.shape is not None and len(self.shape) >= 2:
+            T = self.shape[-1]
+            laplacian = sp.csr_matrix(T * np.eye(T) - np.ones((T, T)))
+            if abs(gram - sp.kron(laplacian, sp.identity(n // T))).max() <= 1e-12:
+                return "task_fusion"
+        return None
+
     def group_norms(self, x):
         """``||(D x)_g||_2`` for every group, ``x = vec(W)`` (column-major)."""
-        return np.linalg.norm((self.D @ x).reshape(self.n_groups, self.group_size), axis=1)
+        return group_norms(self._groups(self.D @ x))
 
     def value(self, W):
         """``sum_g ||(D vec(W))_g||_2``."""
         return float(self.group_norms(np.ravel(W, order="F")).sum())
+
+    def expr(self, W):
+        cp = _cvxpy()
+        groups = cp.reshape(self.D @ cp.vec(W, order="F"), (self.n_groups, self.group_size), order="C")
+        return cp.sum(cp.norm(groups, 2, axis=1))
+
+    def group_prox(self, z, step):
+        """Prox of ``step sum_g ||z_g||`` on the operator's range."""
+        return group_soft_threshold(self._groups(z), step).ravel()
+
+    def project_dual(self, z, radius=1.0):
+        """Each group of ``z`` projected onto the l2 ball of ``radius``: the
+        prox of the conjugate of ``radius sum_g ||.||``."""
+        return project_groups_to_balls(self._groups(z), radius).ravel()
+
+    def _subdiff_distance(self, W, G):
+        # D is a permutation: d Omega(x) = D^T dN(D x), and D preserves
+        # distances, so the distance is that of -D g to dN(D x)
+        Z = self._groups(self.D @ np.ravel(W, order="F"))
+        DG = self._groups(self.D @ np.ravel(G, order="F"))
+        norms = group_norms(Z)
+        return group_subdiff_distance(Z, DG, ZERO_TOL * float(norms.max(initial=0.0)))
 
     def check_blocks(self):
         """Raise if a group's block of ``D`` is all zero.
@@ -144,7 +205,7 @@ def tensor_operator(shape, partitions):
         raise ValueError(f"one partition per dimension: shape {shape} but partitions {partitions}")
     blocks, widths = zip(*(partition_operators(kind, p) for kind, p in zip(partitions, shape)))
     D, group_size = _ordered_kron(list(blocks), list(widths))
-    op = GenGLOperator(D=D.tocsr(), group_size=group_size, partitions=tuple(partitions))
+    op = GenGLOperator(D.tocsr(), group_size, partitions, shape)
     op.check_blocks()
     return op
 

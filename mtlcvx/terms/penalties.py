@@ -1,104 +1,49 @@
-"""Penalties ``Omega(W)`` on the weight matrix ``W`` of shape ``(d, T)``.
+"""Penalties ``Omega(W)`` on a weight matrix ``W`` of shape ``(d, T)``.
 
-Each penalty gives
+Each is one class (see :class:`~mtlcvx.terms.base.Penalty` for what a
+term may declare).  The weights (``lam``, ``rho``...) are *not* part of a
+penalty: models pair penalties with their hyperparameters, so that the same
+term serves the numpy path and a CVXPY model whose weight is a
+``cp.Parameter``.
 
-* :meth:`value` -- its value in numpy;
-* :meth:`cvx` -- ``(expression, constraints)`` in CVXPY (the constraints
-  list is empty except for penalties defined by a partial minimisation,
-  such as :class:`ClusteredPenalty`); :meth:`expr` returns the expression
-  alone where no constraint is needed;
-* :meth:`prox` -- ``argmin_Z 1/2 ||Z - V||_F^2 + step * Omega(Z)`` where a
-  closed form exists;
-* :meth:`grad` -- where the penalty is differentiable.
-
-The weights (``lam``, ``rho``...) are *not* part of a penalty: models
-multiply penalties by their hyperparameters, so that the same term serves
-the numpy path and a CVXPY model whose weight is a ``cp.Parameter``.
+A group (a row of ``W`` for the L21 norm, an entry for L1) whose norm is
+below :data:`ZERO_TOL` times the largest is read as zero by
+``subdiff_distance``: solvers that never return exact zeros leave such
+values where the optimum has zeros (Clarabel left a row at 5e-7 of the
+largest on a small group lasso, SCS at ``eps = 1e-8`` rows at 1e-10).
 """
 
-import cvxpy as cp
 import numpy as np
 
+from .base import Penalty, _cvxpy
+from .proximal import (
+    group_norms,
+    group_soft_threshold,
+    group_subdiff_distance,
+    singular_value_threshold,
+    soft_threshold,
+    squared_group_threshold,
+)
+
 __all__ = [
-    "Penalty",
     "L1",
     "L21",
+    "SquaredL21",
     "SquaredFrobenius",
     "NuclearNorm",
     "ClusteredPenalty",
     "ScaledGroupNorms",
-    "sgmtl_weights",
-    "SGMTL_REGULARIZERS",
-    "prox_l12",
-    "row_soft_threshold",
-    "singular_value_threshold",
+    "lambda_max",
+    "ZERO_TOL",
 ]
 
-
-class Penalty:
-    """Base class: subclasses define :meth:`value` and :meth:`cvx`."""
-
-    smooth = False
-
-    def value(self, W):
-        raise NotImplementedError
-
-    def cvx(self, W):
-        return self.expr(W), []
-
-    def expr(self, W):
-        expression, constraints = self.cvx(W)
-        if constraints:
-            raise TypeError(
-                f"{type(self).__name__} needs auxiliary constraints: use .cvx(W)"
-            )
-        return expression
-
-    def __repr__(self):
-        return f"{type(self).__name__}()"
+#: Relative size below which a group of a candidate counts as zero in
+#: ``subdiff_distance``.
+ZERO_TOL = 1e-6
 
 
-def soft_threshold(V, threshold):
-    return np.sign(V) * np.maximum(np.abs(V) - threshold, 0.0)
-
-
-def row_soft_threshold(V, threshold):
-    """Block soft-thresholding of the rows of ``V``: the prox of
-    ``threshold * sum_j ||V_j||_2``."""
-    norms = np.sqrt(np.einsum("ij,ij->i", V, V))
-    scale = 1.0 - threshold / np.maximum(norms, np.finfo(float).tiny)
-    np.maximum(scale, 0.0, out=scale)
-    return V * scale[:, None]
-
-
-def singular_value_threshold(V, threshold):
-    """Soft-thresholding of the singular values: the prox of
-    ``threshold * ||V||_*``.
-
-    For a tall or wide ``V`` (one side at least twice the other) the
-    singular pairs come from the eigendecomposition of the small Gram
-    matrix, several times cheaper than an SVD.  Squaring the spectrum loses
-    relative accuracy only on singular values far below the largest, so
-    this route is taken only when every value it keeps is at least
-    ``1e-4 sigma_max`` (``threshold >= 1e-4 sigma_max``); otherwise, and for
-    square-ish ``V``, a full SVD.
-    """
-    d, T = V.shape
-    if max(d, T) >= 2 * min(d, T):
-        wide = d < T
-        gram = V @ V.T if wide else V.T @ V
-        eigenvalues, Q = np.linalg.eigh(gram)
-        s = np.sqrt(np.maximum(eigenvalues, 0.0))
-        if threshold >= 1e-4 * s[-1]:
-            keep = s > threshold
-            factor = np.zeros_like(s)
-            factor[keep] = 1.0 - threshold / s[keep]
-            Qk = Q[:, keep]
-            return (Qk * factor[keep]) @ (Qk.T @ V) if wide else (V @ Qk) * factor[keep] @ Qk.T
-    U, s, Vt = np.linalg.svd(V, full_matrices=False)
-    s = np.maximum(s - threshold, 0.0)
-    keep = s > 0
-    return (U[:, keep] * s[keep]) @ Vt[keep]
+def _zero_tol(norms):
+    return ZERO_TOL * float(np.max(norms, initial=0.0))
 
 
 class L1(Penalty):
@@ -108,60 +53,99 @@ class L1(Penalty):
         return float(np.abs(W).sum())
 
     def expr(self, W):
-        return cp.sum(cp.abs(W))
+        return _cvxpy().sum(_cvxpy().abs(W))
 
     def prox(self, V, step):
         return soft_threshold(V, step)
 
-    @staticmethod
-    def dual_norm(G):
+    def dual_norm(self, G):
         """``max_{j,t} |G_jt|``, the dual norm of ``||.||_1``."""
-        return float(np.abs(G).max())
+        return float(np.abs(G).max(initial=0.0))
 
-    @staticmethod
-    def row_dual_norms(G):
+    def row_dual_norms(self, G):
         """``max_t |G_jt|`` for each row ``j`` (the penalty is row-separable)."""
         return np.abs(G).max(axis=1)
+
+    def subdiff_distance(self, W, G):
+        W = np.asarray(W, dtype=float)
+        return group_subdiff_distance(W[..., None], np.asarray(G, dtype=float)[..., None], _zero_tol(np.abs(W)))
 
 
 class L21(Penalty):
     r"""``||W||_{2,1} = sum_j ||W_j||_2``, the l2 norm of each row (feature)
     across tasks, summed (group lasso of Obozinski et al., MALSAR
-    ``Least_L21``)."""
+    ``Least_L21``).  Works on stacks ``(..., d, T)`` too."""
 
     def value(self, W):
-        return float(np.linalg.norm(W, axis=1).sum())
+        return float(group_norms(W).sum())
 
     def expr(self, W):
+        cp = _cvxpy()
         return cp.sum(cp.norm(W, 2, axis=1))
 
     def prox(self, V, step):
-        return row_soft_threshold(V, step)
+        return group_soft_threshold(V, step)
 
-    @staticmethod
-    def dual_norm(G):
+    def dual_norm(self, G):
         """``max_j ||G_j||_2``, the dual norm of ``||.||_{2,1}``."""
-        return float(np.linalg.norm(G, axis=1).max())
+        return float(group_norms(G).max(initial=0.0))
 
-    @staticmethod
-    def row_dual_norms(G):
+    def row_dual_norms(self, G):
         """``||G_j||_2`` for each row ``j`` (the penalty is row-separable)."""
-        return np.linalg.norm(G, axis=1)
+        return group_norms(G)
+
+    def conjugate(self, G):
+        """The indicator of the dual ball: 0 if ``max_j ||G_j|| <= 1``
+        (relative ``1e-12``), else ``inf``."""
+        return 0.0 if self.dual_norm(G) <= 1.0 + 1e-12 else np.inf
+
+    def subdiff_distance(self, W, G):
+        return group_subdiff_distance(W, G, _zero_tol(group_norms(W)))
+
+
+class SquaredL21(Penalty):
+    r"""``(sum_j ||W_j||_2)^2``, the squared L21 norm (SG-MTL's group term
+    (5)).  ``prox`` works on stacks ``(..., d, T)``, one threshold per stack
+    entry."""
+
+    def value(self, W):
+        return float(np.sum(group_norms(W).sum(axis=-1) ** 2))
+
+    def expr(self, W):
+        cp = _cvxpy()
+        return cp.square(cp.sum(cp.norm(W, 2, axis=1)))
+
+    def prox(self, V, step):
+        theta = squared_group_threshold(group_norms(V), step)
+        return group_soft_threshold(V, np.asarray(theta)[..., None])
+
+    def dual_norm(self, G):
+        """``max_j ||G_j||``: ``(sum_j ||.||)^2`` is the square of a norm
+        whose dual this is."""
+        return float(group_norms(G).max(initial=0.0))
+
+    def conjugate(self, G):
+        """``(max_j ||G_j||)^2 / 4``: the conjugate of ``q(||.||)`` with
+        ``q(a) = a^2`` is ``q*(||.||_*)``, ``q*(b) = b^2 / 4``."""
+        return float(group_norms(G).max(initial=0.0) ** 2 / 4.0)
 
 
 class SquaredFrobenius(Penalty):
     r"""``||W||_F^2 = sum_{j,t} W_jt^2`` (ridge; note: no factor 1/2)."""
 
-    smooth = True
+    ridge = True
 
     def value(self, W):
-        return float(np.sum(W * W))
+        return float(np.sum(np.square(W)))
 
     def expr(self, W):
-        return cp.sum_squares(W)
+        return _cvxpy().sum_squares(W)
 
     def grad(self, W):
         return 2.0 * W
+
+    def lipschitz(self):
+        return 2.0
 
     def prox(self, V, step):
         return V / (1.0 + 2.0 * step)
@@ -173,19 +157,35 @@ class NuclearNorm(Penalty):
     In CVXPY it becomes a semidefinite block of size ``(d + T)``: see the
     reference layer's notes on solver choice."""
 
+    sdp = True
+
     def value(self, W):
         return float(np.linalg.svd(W, compute_uv=False).sum())
 
     def expr(self, W):
-        return cp.normNuc(W)
+        return _cvxpy().normNuc(W)
 
     def prox(self, V, step):
         return singular_value_threshold(V, step)
 
-    @staticmethod
-    def dual_norm(G):
+    def dual_norm(self, G):
         """``sigma_max(G)``, the spectral norm, dual of the trace norm."""
         return float(np.linalg.norm(G, 2))
+
+    def subdiff_distance(self, W, G):
+        r"""Distance of ``-G`` to ``d||W||_* = {U V^T + Z : U^T Z = 0, Z V =
+        0, ||Z||_2 <= 1}`` (``W = U S V^T``, singular values below
+        :data:`ZERO_TOL` times the largest read as zero).  With ``M = -G -
+        U V^T`` split into ``P = (I - UU^T) M (I - VV^T)`` and the rest,
+        the distance is ``sqrt(||M - P||^2 + sum_i (sigma_i(P) - 1)_+^2)``."""
+        U, s, Vt = np.linalg.svd(W, full_matrices=False)
+        rank = int(np.sum(s > _zero_tol(s)))
+        U, Vt = U[:, :rank], Vt[:rank]
+        M = -np.asarray(G, dtype=float) - U @ Vt
+        P = M - U @ (U.T @ M)
+        P = P - (P @ Vt.T) @ Vt
+        excess = np.maximum(np.linalg.svd(P, compute_uv=False) - 1.0, 0.0)
+        return float(np.sqrt(np.sum((M - P) ** 2) + np.sum(excess**2)))
 
 
 class ClusteredPenalty(Penalty):
@@ -213,22 +213,21 @@ class ClusteredPenalty(Penalty):
     ----------
     n_clusters : float
         ``k``, with ``0 < k <= T``.
-    eta : float or cvxpy.Parameter
-        ``eta > 0``.  A ``cp.Parameter`` is accepted so that a reference
-        model can change it without recompiling; :meth:`value` then reads
-        the parameter's current value.
+    eta : float or cvxpy.Parameter, optional
+        ``eta > 0``, the term's parameter: given here, or to each method as
+        the keyword ``eta`` (which takes precedence).
     """
 
-    smooth = True
+    parameters = ("eta",)
 
-    def __init__(self, n_clusters, eta):
+    def __init__(self, n_clusters, eta=None):
         if not n_clusters > 0:
             raise ValueError(f"n_clusters must be > 0, got {n_clusters}")
         self.n_clusters = n_clusters
         self.eta = eta
 
     def __repr__(self):
-        return f"ClusteredPenalty(n_clusters={self.n_clusters}, eta={self._eta()})"
+        return f"ClusteredPenalty(n_clusters={self.n_clusters}, eta={self.eta!r})"
 
     @staticmethod
     def weights(rho1, rho2):
@@ -237,9 +236,9 @@ class ClusteredPenalty(Penalty):
         eta = rho2 / rho1
         return rho1 * eta * (1.0 + eta), eta
 
-    def _eta(self):
-        eta = self.eta.value if isinstance(self.eta, cp.Parameter) else self.eta
-        if eta is None or not float(eta) > 0:
+    def _eta(self, eta):
+        eta = self._param("eta", eta)
+        if not float(eta) > 0:
             raise ValueError(f"eta must be > 0, got {eta}")
         return float(eta)
 
@@ -247,12 +246,12 @@ class ClusteredPenalty(Penalty):
         if self.n_clusters > T:
             raise ValueError(f"n_clusters={self.n_clusters} exceeds the number of tasks {T}")
 
-    def optimal_M_spectrum(self, W):
+    def optimal_M_spectrum(self, W, eta=None):
         """Eigenvectors ``Q`` and eigenvalues ``lambda`` of the minimising ``M``,
         and ``sigma^2``, the eigenvalues of ``W^T W``."""
         T = W.shape[1]
         self._check_tasks(T)
-        eta, k = self._eta(), float(self.n_clusters)
+        eta, k = self._eta(eta), float(self.n_clusters)
         sigma2, Q = np.linalg.eigh(W.T @ W)
         sigma2 = np.maximum(sigma2, 0.0)
         sigma = np.sqrt(sigma2)
@@ -270,30 +269,32 @@ class ClusteredPenalty(Penalty):
         out[positive] = lam
         return Q, out, sigma2
 
-    def value(self, W):
-        _, lam, sigma2 = self.optimal_M_spectrum(W)
-        return float(np.sum(sigma2 / (self._eta() + lam)))
+    def value(self, W, eta=None):
+        _, lam, sigma2 = self.optimal_M_spectrum(W, eta)
+        return float(np.sum(sigma2 / (self._eta(eta) + lam)))
 
-    def grad(self, W):
-        Q, lam, _ = self.optimal_M_spectrum(W)
-        return 2.0 * ((W @ Q) / (self._eta() + lam)) @ Q.T
+    def grad(self, W, eta=None):
+        Q, lam, _ = self.optimal_M_spectrum(W, eta)
+        return 2.0 * ((W @ Q) / (self._eta(eta) + lam)) @ Q.T
 
-    def lipschitz(self):
-        return 2.0 / self._eta()
+    def lipschitz(self, eta=None):
+        return 2.0 / self._eta(eta)
 
-    def cvx(self, W):
-        expression, constraints, _ = self.cvx_with_M(W)
+    def cvx(self, W, eta=None):
+        expression, constraints, _ = self.cvx_with_M(W, eta)
         return expression, constraints
 
-    def cvx_with_M(self, W):
+    def cvx_with_M(self, W, eta=None):
         """``(expression, constraints, M)``, with the auxiliary variable."""
+        cp = _cvxpy()
         T = W.shape[1]
         self._check_tasks(T)
+        eta = self._param("eta", eta)
         M = cp.Variable((T, T), symmetric=True, name="M")
         constraints = [cp.trace(M) == self.n_clusters, M >> 0, np.eye(T) - M >> 0]
         # matrix_frac(X, P) = tr(X^T P^{-1} X); with X = W^T it is
         # tr(W P^{-1} W^T).  P = eta I + M is parameter-affine, so DPP holds.
-        return cp.matrix_frac(W.T, self.eta * np.eye(T) + M), constraints, M
+        return cp.matrix_frac(W.T, eta * np.eye(T) + M), constraints, M
 
 
 def _capped_simplex_spectrum(sigma, eta, k):
@@ -322,113 +323,53 @@ def _capped_simplex_spectrum(sigma, eta, k):
     return np.clip(sigma * tau - eta, 0.0, 1.0)
 
 
-def _l12(Z):
-    """``sum_j ||Z_j||_2`` over the rows of ``Z`` (last two axes)."""
-    return np.sqrt(np.einsum("...jt,...jt->...j", Z, Z)).sum(axis=-1)
-
-
-def prox_l12(V, step, power):
-    """Prox of ``step * h`` with ``h(Z) = (sum_j ||Z_j||_2)^power``,
-    ``power`` 1 (block soft-thresholding) or 2.
-
-    For ``power = 2`` (derived here, checked against CVXPY in the tests):
-    the optimality conditions give ``Z_j = V_j max(0, 1 - theta / ||V_j||)``
-    with ``theta = 2 step sum_k ||Z_k|| = 2 step sum_k (||V_k|| - theta)_+``;
-    the right-hand side is decreasing in ``theta``, so the fixed point is
-    found exactly by sorting the row norms.
-    """
-    if power == 1:
-        return row_soft_threshold(V, step)
-    norms = np.sqrt(np.einsum("jt,jt->j", V, V))
-    theta = _squared_group_threshold(norms, step)
-    return row_soft_threshold(V, theta)
-
-
-def _squared_group_threshold(norms, step):
-    """Solve ``theta = 2 step sum_k (n_k - theta)_+`` for ``theta >= 0``."""
-    n = np.sort(norms)[::-1]
-    csum = np.cumsum(n)
-    # with the k largest active: theta = 2 step (S_k - k theta)
-    k = np.arange(1, n.size + 1)
-    theta = 2.0 * step * csum / (1.0 + 2.0 * step * k)
-    valid = theta < n  # the k-th largest stays active
-    if not valid.any():
-        return 0.0
-    return float(theta[np.flatnonzero(valid)[-1]])
-
-
 class ScaledGroupNorms(Penalty):
-    r"""``sum_g h(W diag(P_g))`` with ``h(Z) = (sum_j ||Z_j||_2)^power``.
+    r"""``sum_g h(W diag(p_g))`` with ``h`` the L21 norm (``power=1``) or its
+    square (``power=2``, :class:`SquaredL21`).
 
-    ``P`` (``N x T``, nonnegative) scales the tasks' columns separately in
-    each of the ``N`` groups; ``power`` is 1 (a sum of weighted L21 norms)
-    or 2 (their squares).  This is the SG-MTL regulariser family, see
-    :func:`sgmtl_weights`.  ``P`` may be a ``cp.Parameter`` (DPP: ``W @
-    diag(P_g)`` is parameter-affine times a variable).
+    ``P`` (``N x T``, nonnegative; row ``g`` is ``p_g``) scales the tasks'
+    columns separately in each of the ``N`` groups: the term's parameter,
+    given here or to each method as the keyword ``P``.  A sum of
+    task-weighted L21 norms, or of their squares: the SG-MTL regulariser
+    family (:mod:`mtlcvx.terms.sgmtl`).  In CVXPY, ``W @ diag(P_g)`` is
+    parameter-affine times a variable, so a ``cp.Parameter`` ``P`` keeps the
+    model DPP.  The ADMM of :func:`mtlcvx.solvers.admm_scaled_group_norms`
+    uses :attr:`inner`, ``h``, for its prox and conjugate.
     """
 
-    def __init__(self, P, power=2):
+    parameters = ("P",)
+    column_scaled = True
+
+    def __init__(self, P=None, power=2):
         if power not in (1, 2):
             raise ValueError(f"power must be 1 or 2, got {power!r}")
         self.P = P
         self.power = power
+        self.inner = L21() if power == 1 else SquaredL21()
 
     def __repr__(self):
         return f"ScaledGroupNorms(power={self.power})"
 
-    def _P(self):
-        P = self.P.value if isinstance(self.P, cp.Parameter) else self.P
-        return np.asarray(P, dtype=float)
+    def group_values(self, W, P=None):
+        """``h(W diag(p_g))`` for each group ``g``."""
+        P = np.asarray(self._param("P", P), dtype=float)
+        return group_norms(W[None, :, :] * P[:, None, :]).sum(axis=-1) ** self.power
 
-    def group_values(self, W):
-        """``h(W diag(P_g))`` for each group ``g``."""
-        P = self._P()
-        return _l12(W[None, :, :] * P[:, None, :]) ** self.power
+    def value(self, W, P=None):
+        return float(self.group_values(W, P).sum())
 
-    def value(self, W):
-        return float(self.group_values(W).sum())
-
-    def expr(self, W):
-        N = self.P.shape[0]
+    def expr(self, W, P=None):
+        cp = _cvxpy()
+        P = self._param("P", P)
         total = 0
-        for g in range(N):
-            norms = cp.sum(cp.norm(W @ cp.diag(self.P[g]), 2, axis=1))
-            total = total + (norms if self.power == 1 else cp.square(norms))
+        for g in range(P.shape[0]):
+            total = total + self.inner.expr(W @ cp.diag(P[g]))
         return total
 
 
-SGMTL_REGULARIZERS = ("sqrt", "squared", "l1")
+def lambda_max(penalty, datafit):
+    """The smallest weight ``lam`` at which ``W = 0`` minimises ``f(W) + lam
+    Omega(W)`` for a norm ``Omega``: the dual norm of ``-grad f(0)``.
 
-
-def sgmtl_weights(U, lam, regularizer="sqrt"):
-    r"""The SG-MTL regulariser as :class:`ScaledGroupNorms` weights.
-
-    ===============  ==================================================  ==============================  =====
-    ``regularizer``  SG-MTL paper                                        ``P_g``                         power
-    ===============  ==================================================  ==============================  =====
-    ``"sqrt"``       eq. (5): ``sum_g lam_g (sum_j ||W_j sqrt(U_g)||)^2``  ``sqrt(lam_g) sqrt(u_g)``       2
-    ``"squared"``    eq. (4): ``sum_g lam_g (sum_j ||W_j U_g||)^2``        ``sqrt(lam_g) u_g``             2
-    ``"l1"``         eq. (2), relaxed, with the square-root
-                     reparameterisation (Fig. 4b):
-                     ``sum_g lam_g sum_j ||W_j sqrt(U_g)||``               ``lam_g sqrt(u_g)``             1
-    ===============  ==================================================  ==============================  =====
-
-    ``U`` is ``N x T`` (column t: task t's memberships, the paper's
-    ``U_g = diag(u_g)`` for row g); ``lam`` a scalar or one value per
-    group.  Folding ``lam_g`` into ``P_g`` keeps the CVXPY model DPP (a
-    parameter times a parameter-dependent square would not be).
-
-    Returns
-    -------
-    P : ndarray (N, T)
-    power : int
-    """
-    U = np.asarray(U, dtype=float)
-    lam = np.broadcast_to(np.asarray(lam, dtype=float), (U.shape[0],))[:, None]
-    if regularizer == "sqrt":
-        return np.sqrt(lam) * np.sqrt(U), 2
-    if regularizer == "squared":
-        return np.sqrt(lam) * U, 2
-    if regularizer == "l1":
-        return lam * np.sqrt(U), 1
-    raise ValueError(f"regularizer must be one of {SGMTL_REGULARIZERS}, got {regularizer!r}")
+    ``datafit`` is a loss bound to data (``loss.bind(data)``)."""
+    return float(penalty.dual_norm(-datafit.grad(np.zeros(datafit.shape))))

@@ -1,7 +1,11 @@
-"""ADMM for GenGL with the squared loss, when every operator ``D`` satisfies
-``D^T D = I`` (selection along features or tasks, element-wise or
-vector-wise) or ``D^T D = L_T kron I_d`` with ``L_T = T I - 1 1^T`` (pairwise
-task fusion, vector- or element-wise): the operators of the Table 1 presets.
+"""ADMM for group norms of linear maps whose normal matrices are built from
+the task Laplacian: every operator ``D`` satisfies ``D^T D = I`` (selection
+along features or tasks, element-wise or vector-wise) or ``D^T D = L_T kron
+I_d`` with ``L_T = T I - 1 1^T`` (pairwise task fusion, vector- or
+element-wise), the operators' declared ``gram_structure``.  With the
+squared loss the W-update is then a linear system solved in closed form.
+The GenGL problem of the SSMTL paper (eq. 10) with any Table 1 preset is of
+this kind.
 
 Problem: ``min_{W_1..W_h} f(sum_l W_l) + sum_i gamma_i ||D_i vec(W_{l(i)})||_ggl``
 with ``f(W) = sum_t s_t/2 ||y_t - X_t w_t||^2``.  Splitting ``z_i = D_i
@@ -21,27 +25,27 @@ W_l^k||^2`` (proximal ADMM: same fixed points, well-posed update).
 Stopped on the relative primal and dual ADMM residuals.
 """
 
-import warnings
-
 import numpy as np
 
-from .._errors import ConvergenceWarning
-from .apg import SolverInfo
+from ._common import SolverInfo, balance_rho, not_converged
 
-__all__ = ["admm_gengl_squared"]
+__all__ = ["admm_task_laplacian"]
+
+NAME = "ADMM (task-Laplacian operators)"
+RESIDUAL = "relative ADMM residual"
 
 
 class _Structure:
-    def __init__(self, blocks, n_components, T):
+    def __init__(self, penalties, n_components, T):
         self.a = np.zeros(n_components)
         self.b = np.zeros(n_components)
-        for l, _, _, _, kind in blocks:
-            if kind == "identity":
+        for op, l in penalties:
+            if op.gram_structure == "identity":
                 self.a[l] += 1.0
-            elif kind == "task_fusion":
+            elif op.gram_structure == "task_fusion":
                 self.b[l] += 1.0
             else:
-                raise ValueError(f"unsupported operator structure {kind!r}")
+                raise ValueError(f"unsupported operator structure {op.gram_structure!r}")
         self.T = T
         # proximal weight (relative to rho) for components without identity part
         self.eps = np.where(self.a > 0, 0.0, 1e-2 * np.maximum(self.b, 1.0) * T)
@@ -57,38 +61,50 @@ class _Structure:
         return float(np.sum(1.0 / a)), float(np.sum(1.0 / (a + self.b * self.T)))
 
 
-def _group_soft_threshold(v, group_size, threshold):
-    V = v.reshape(-1, group_size)
-    norms = np.linalg.norm(V, axis=1, keepdims=True)
-    return (V * np.maximum(1.0 - threshold / np.maximum(norms, 1e-300), 0.0)).ravel()
+def _sparsest(datafit, blocks, Wl, Z, tol):
+    """The W-iterate is never exactly sparse; the Z-iterate is.  A component
+    whose only operator is a selection (``D^T D = I``) is read off its
+    ``z`` as ``D^T z`` (exact zeros where the groups are), kept when the
+    objective is not worse than ``W``'s by more than ``tol`` (relative)."""
+    def objective(components):
+        return datafit.value(components.sum(axis=0)) + sum(op.value(components[l]) for l, _, _, op in blocks)
+
+    count = np.bincount([l for l, *_ in blocks], minlength=len(Wl))
+    sparse = Wl.copy()
+    d, T = Wl.shape[1:]
+    for (l, D, _, op), z in zip(blocks, Z):
+        if count[l] == 1 and op.gram_structure == "identity":
+            sparse[l] = (D.T @ z).reshape(T, d).T
+    current = objective(Wl)
+    return sparse if objective(sparse) <= current + tol * max(1.0, abs(current)) else Wl
 
 
-def admm_gengl_squared(Xs, ys, s, blocks, n_components, tol=1e-8, max_iter=20_000, check_every=10, warn=True):
-    """Solve GenGL (squared loss) for operators of the two structures above.
+def admm_task_laplacian(datafit, n_components, penalties, tol=1e-8, max_iter=20_000, check_every=10, warn=True):
+    """Solve ``min_{W_1..W_h} f(sum_l W_l) + sum_i gamma_i ||D_i vec(W_{l(i)})||_ggl``.
 
     Parameters
     ----------
-    Xs, ys : per-task data; s : per-task loss weights.
-    blocks : list of ``(component, D, group_size, gamma, kind)`` with
-        ``kind`` ``"identity"`` (``D^T D = I``) or ``"task_fusion"``.
+    datafit : the squared loss bound to data
     n_components : int
+        ``h``.
+    penalties : list of ``(operator, component)``
+        Bound :class:`~mtlcvx.terms.GenGLOperator` (weight ``gamma_i``) whose
+        ``gram_structure`` is ``"identity"`` or ``"task_fusion"``.
 
     Returns
     -------
     components : ndarray (h, d, T)
     info : SolverInfo
     """
-    T, d = len(Xs), Xs[0].shape[1]
-    n = max(X.shape[0] for X in Xs)
-    s = np.asarray(s, dtype=float)
-    X = np.zeros((T, n, d))
-    for t, Xt in enumerate(Xs):
-        X[t, : Xt.shape[0]] = Xt
+    X, _ = datafit.padded()
+    T, n, d = X.shape
+    s = datafit.s
     Xt_ = X.transpose(0, 2, 1)
-    C = np.column_stack([Xk.T @ y for Xk, y in zip(Xs, ys)])  # c_t = X_t^T y_t
+    C = -datafit.grad(np.zeros((d, T))) / s  # c_t = X_t^T y_t
     gram = X @ Xt_  # (T, n, n)
-    structure = _Structure(blocks, n_components, T)
+    structure = _Structure(penalties, n_components, T)
     h = n_components
+    blocks = [(l, op.D, op.weight, op) for op, l in penalties]
 
     def mat(v):  # vec (column-major) -> (d, T)
         return v.reshape(T, d).T
@@ -135,8 +151,7 @@ def admm_gengl_squared(Xs, ys, s, blocks, n_components, tol=1e-8, max_iter=20_00
         Wl = np.array([structure.inverse_right(B[l] - G.T / rho, l) for l in range(h)])
         Z_old = Z
         DW = [D @ vec(Wl[l]) for l, D, *_ in blocks]
-        Z = [_group_soft_threshold(dw + u, g_size, gamma / rho)
-             for dw, u, (_, _, g_size, gamma, _) in zip(DW, U, blocks)]
+        Z = [op.group_prox(dw + u, gamma / rho) for dw, u, (_, _, gamma, op) in zip(DW, U, blocks)]
         U = [u + dw - z for u, dw, z in zip(U, DW, Z)]
         if it % check_every == 0 or it == max_iter:
             r_primal = np.sqrt(sum(np.sum((dw - z) ** 2) for dw, z in zip(DW, Z)))
@@ -145,19 +160,15 @@ def admm_gengl_squared(Xs, ys, s, blocks, n_components, tol=1e-8, max_iter=20_00
             for (l, D, *_), z, zo, u in zip(blocks, Z, Z_old, U):
                 dual[l] += mat(D.T @ (z - zo))
                 scaled_u[l] += mat(D.T @ u)
-            r_dual = rho * np.linalg.norm(dual)
             p_scale = max(np.sqrt(sum(np.sum(dw**2) for dw in DW)), np.sqrt(sum(np.sum(z**2) for z in Z)), 1e-300)
-            d_scale = max(rho * np.linalg.norm(scaled_u), 1e-300)
-            criterion = max(r_primal / p_scale, r_dual / d_scale)
+            r_primal /= p_scale
+            r_dual = rho * np.linalg.norm(dual) / max(rho * np.linalg.norm(scaled_u), 1e-300)
+            criterion = max(r_primal, r_dual)
             if criterion <= tol:
-                return Wl, SolverInfo(it, True, float(criterion), "relative ADMM residual")
-            ratio = (r_primal / p_scale) / max(r_dual / d_scale, 1e-300)
-            if ratio > 5.0 or ratio < 0.2:
-                factor_ = float(np.clip(np.sqrt(ratio), 0.01, 100.0))
+                return _sparsest(datafit, blocks, Wl, Z, tol), SolverInfo(it, True, float(criterion), RESIDUAL, NAME)
+            factor_ = balance_rho(r_primal, r_dual)
+            if factor_ != 1.0:
                 rho *= factor_
                 U = [u / factor_ for u in U]
                 factors = None
-    if warn:
-        warnings.warn(f"GenGL ADMM stopped at max_iter={max_iter} with residual {criterion:.2e} > tol={tol:.1e}",
-                      ConvergenceWarning, stacklevel=2)
-    return Wl, SolverInfo(max_iter, False, float(criterion), "relative ADMM residual")
+    return Wl, not_converged(NAME, max_iter, RESIDUAL, criterion, tol, warn)

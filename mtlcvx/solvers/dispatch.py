@@ -1,0 +1,315 @@
+"""The one place where a fast solver is chosen, from what the terms declare.
+
+A problem reaches the solvers as a numeric objective
+(:class:`mtlcvx.terms.Objective`: a loss bound to the data, applied to one
+variable or to the sum of several, plus weighted penalties on named
+variables, plus constraints).  Each solver below declares what it
+**requires** of the datafit and of the penalties' capabilities
+(:attr:`mtlcvx.terms.Penalty.capabilities`), as skglm's solvers do; the
+dispatcher takes the first, in this order, whose requirements hold:
+
+=============================  ====================================================================
+solver                         requires
+=============================  ====================================================================
+closed-form ridge              one variable; squared loss; only ``ridge`` penalties
+working-set proximal gradient  one variable; squared loss; one norm with ``prox``,
+                               ``row_dual_norms``, ``dual_norm``; ``ridge`` penalties
+APG, duality-gap stop          one variable; squared loss; one norm with ``prox``, ``dual_norm``;
+                               ``ridge`` penalties
+ADMM, task-Laplacian           squared loss on the sum of the variables; only ``operator``
+                               penalties whose ``gram_structure`` is identity or task fusion
+ADMM, column-scaled groups     one variable; squared loss, or any loss with ``grad`` and
+                               ``lipschitz``; one ``column_scaled`` penalty
+APG, gradient-mapping stop     one variable; a loss with ``grad`` and ``lipschitz``; at most one
+                               penalty with ``prox``, the others smooth (``grad``, ``lipschitz``)
+primal-dual splitting          a loss with ``grad`` and ``lipschitz`` on the sum of the
+                               variables; only ``operator`` penalties
+smoothing proximal gradient    as primal-dual; only on request (``method="spg"``): it solves a
+                               smoothed problem
+=============================  ====================================================================
+
+No solver handles constraints: an estimator with a constrained reference
+(AllTasks' equal columns) reduces its problem before dispatching.
+"""
+
+import numpy as np
+
+from .admm import admm_scaled_group_norms
+from .admm_laplacian import admm_task_laplacian
+from .apg import accelerated_proximal_gradient
+from .composite import solve_norm_penalized, solve_row_separable
+from .least_squares import ridge_closed_form
+from .primal_dual import ComponentLoss, primal_dual_group_norms
+from .smoothing import smoothing_proximal_gradient
+from ._common import SolverInfo
+
+__all__ = ["FastSolver", "SOLVERS", "select", "solve", "NoFastSolver"]
+
+
+class NoFastSolver(ValueError):
+    """No fast solver's requirements hold for the objective."""
+
+
+def _caps(term):
+    return term.capabilities
+
+
+def _is_smooth(term):
+    return {"grad", "lipschitz"} <= _caps(term)
+
+
+def _squared(objective):
+    return getattr(objective.datafit, "kind", None) == "squared"
+
+
+def _smooth_loss(objective):
+    return callable(getattr(objective.datafit, "grad", None)) and callable(getattr(objective.datafit, "lipschitz", None))
+
+
+def _single(objective):
+    return len(objective.shapes) == 1 and not objective.constraints
+
+
+def _all_on_loss(objective):
+    """Several variables (or one) whose sum the loss sees, unconstrained."""
+    return set(objective.loss_on) == set(objective.shapes) and not objective.constraints
+
+
+def _terms(objective):
+    return [term for term, _ in objective.penalties]
+
+
+def _ridge_and_rest(objective):
+    ridge = sum(term.weight for term in _terms(objective) if "ridge" in _caps(term))
+    rest = [term for term in _terms(objective) if "ridge" not in _caps(term)]
+    return ridge, rest
+
+
+class FastSolver:
+    """A fast solver and its declared requirements.
+
+    Subclasses define :meth:`accepts` (the requirements, read off the
+    objective's datafit and its terms' capabilities) and :meth:`run`,
+    returning ``({variable name: value}, SolverInfo)``."""
+
+    name = ""
+    requires = ""
+    on_request_only = False
+
+    def accepts(self, objective):
+        raise NotImplementedError
+
+    def run(self, objective, tol, max_iter, warn, start=None):
+        raise NotImplementedError
+
+    def __repr__(self):
+        return f"<{self.name}: {self.requires}>"
+
+
+class _Single(FastSolver):
+    def _variable(self, objective):
+        return objective.names[0]
+
+    def _start(self, objective, start):
+        """The starting point: ``start[name]`` (a warm start) or zeros."""
+        name = self._variable(objective)
+        if start is not None and name in start:
+            return np.array(start[name], dtype=float, copy=True)
+        return np.zeros(objective.shapes[name])
+
+
+class ClosedFormRidge(_Single):
+    name = "closed-form ridge"
+    requires = "one variable; squared loss; only ridge penalties"
+
+    def accepts(self, objective):
+        return _single(objective) and _squared(objective) and not _ridge_and_rest(objective)[1]
+
+    def run(self, objective, tol, max_iter, warn, start=None):
+        ridge, _ = _ridge_and_rest(objective)
+        ls = objective.datafit
+        W = np.column_stack([ridge_closed_form(X, y, ridge, s_t) for X, y, s_t in zip(ls.Xs, ls.ys, ls.s)])
+        return {self._variable(objective): W}, SolverInfo(1, True, 0.0, "closed form", self.name)
+
+
+class _OneNorm(_Single):
+    needs = frozenset()
+
+    def accepts(self, objective):
+        if not (_single(objective) and _squared(objective)):
+            return False
+        _, rest = _ridge_and_rest(objective)
+        return len(rest) == 1 and self.needs <= _caps(rest[0])
+
+
+class WorkingSet(_OneNorm):
+    name = "working-set proximal gradient"
+    requires = "one variable; squared loss; one norm with prox, row_dual_norms, dual_norm; ridge penalties"
+    needs = frozenset({"prox", "row_dual_norms", "dual_norm"})
+
+    def run(self, objective, tol, max_iter, warn, start=None):
+        ridge, (norm,) = _ridge_and_rest(objective)
+        W, info = solve_row_separable(objective.datafit, norm, self._start(objective, start), ridge, tol, max_iter,
+                                      warn=warn)
+        return {self._variable(objective): W}, info
+
+
+class GapAPG(_OneNorm):
+    name = "APG, duality-gap stop"
+    requires = "one variable; squared loss; one norm with prox, dual_norm; ridge penalties"
+    needs = frozenset({"prox", "dual_norm"})
+
+    def run(self, objective, tol, max_iter, warn, start=None):
+        ridge, (norm,) = _ridge_and_rest(objective)
+        W, info = solve_norm_penalized(objective.datafit, norm, self._start(objective, start), ridge, tol, max_iter, warn)
+        info.solver = self.name
+        return {self._variable(objective): W}, info
+
+
+class _Operators(FastSolver):
+    def _operators(self, objective):
+        index = {name: l for l, name in enumerate(objective.names)}
+        return [(term, index[name]) for term, name in objective.penalties]
+
+    def _all_operators(self, objective):
+        return bool(objective.penalties) and all("operator" in _caps(term) for term in _terms(objective))
+
+    def _components(self, objective, X):
+        components = ComponentLoss(objective.datafit, len(objective.names)).to_components(X)
+        return dict(zip(objective.names, components))
+
+
+class TaskLaplacianADMM(_Operators):
+    name = "ADMM, task-Laplacian operators"
+    requires = ("squared loss on the sum of the variables; only operator penalties whose gram_structure "
+                "is identity or task fusion")
+
+    def accepts(self, objective):
+        return (_squared(objective) and _all_on_loss(objective) and self._all_operators(objective)
+                and all(term.gram_structure in ("identity", "task_fusion") for term in _terms(objective)))
+
+    def run(self, objective, tol, max_iter, warn, start=None):
+        components, info = admm_task_laplacian(objective.datafit, len(objective.names), self._operators(objective),
+                                               tol=tol, max_iter=max_iter, warn=warn)
+        return dict(zip(objective.names, components)), info
+
+
+class ColumnScaledADMM(_Single):
+    name = "ADMM, column-scaled group norms"
+    requires = "one variable; squared loss, or any loss with grad and lipschitz; one column_scaled penalty"
+
+    def accepts(self, objective):
+        return (_single(objective) and _smooth_loss(objective) and len(objective.penalties) == 1 and "column_scaled" in _caps(_terms(objective)[0]))
+
+    def run(self, objective, tol, max_iter, warn, start=None):
+        W, info = admm_scaled_group_norms(objective.datafit, _terms(objective)[0], self._start(objective, start), tol=tol,
+                                          max_iter=max_iter, warn=warn)
+        return {self._variable(objective): W}, info
+
+
+class MappingAPG(_Single):
+    name = "APG, gradient-mapping stop"
+    requires = ("one variable; a loss with grad and lipschitz; at most one penalty with prox, "
+                "the others smooth (grad, lipschitz)")
+
+    def _split(self, objective):
+        smooth = [term for term in _terms(objective) if _is_smooth(term)]
+        return smooth, [term for term in _terms(objective) if not _is_smooth(term)]
+
+    def accepts(self, objective):
+        if not (_single(objective) and _smooth_loss(objective)):
+            return False
+        _, rough = self._split(objective)
+        return len(rough) <= 1 and all("prox" in _caps(term) for term in rough)
+
+    def run(self, objective, tol, max_iter, warn, start=None):
+        smooth, rough = self._split(objective)
+        datafit = objective.datafit
+
+        def grad(W):
+            return datafit.grad(W) + sum(term.grad(W) for term in smooth)
+
+        prox = rough[0].prox if rough else (lambda V, step: V)
+        lipschitz = datafit.lipschitz() + sum(term.lipschitz() for term in smooth)
+        W, info = accelerated_proximal_gradient(grad, prox, self._start(objective, start), lipschitz, tol=tol,
+                                                max_iter=max_iter, warn=warn)
+        info.solver = self.name
+        return {self._variable(objective): W}, info
+
+
+class PrimalDual(_Operators):
+    name = "primal-dual splitting (Condat-Vu)"
+    requires = "a loss with grad and lipschitz on the sum of the variables; only operator penalties"
+
+    def accepts(self, objective):
+        return _smooth_loss(objective) and _all_on_loss(objective) and self._all_operators(objective)
+
+    def run(self, objective, tol, max_iter, warn, start=None):
+        X, info = primal_dual_group_norms(objective.datafit, len(objective.names), self._operators(objective),
+                                          tol=tol, max_iter=max_iter, warn=warn)
+        return self._components(objective, X), info
+
+
+class SmoothingGradient(PrimalDual):
+    name = "smoothing proximal gradient"
+    requires = PrimalDual.requires + "; on request only (it solves a smoothed problem)"
+    on_request_only = True
+
+    def __init__(self, smoothing=1e-3):
+        self.smoothing = smoothing
+
+    def run(self, objective, tol, max_iter, warn, start=None):
+        X, info = smoothing_proximal_gradient(objective.datafit, len(objective.names), self._operators(objective),
+                                              self.smoothing, tol=tol, max_iter=max_iter, warn=warn)
+        return self._components(objective, X), info
+
+
+#: The solvers in the order the dispatcher tries them.
+SOLVERS = [ClosedFormRidge(), WorkingSet(), GapAPG(), TaskLaplacianADMM(), ColumnScaledADMM(), MappingAPG(),
+           PrimalDual()]
+
+
+def _describe(objective):
+    terms = ", ".join(f"{type(term.term).__name__} {sorted(_caps(term))}" for term in _terms(objective))
+    loss = getattr(objective.datafit, "kind", type(objective.datafit).__name__)
+    return f"loss {loss} on {list(objective.loss_on)}, variables {list(objective.names)}, penalties: {terms or 'none'}"
+
+
+def select(objective, method=None):
+    """The fast solver for ``objective``: the first of :data:`SOLVERS` whose
+    requirements hold, or ``method`` (a :class:`FastSolver`, e.g.
+    :class:`SmoothingGradient`) after checking that it applies.
+
+    Raises
+    ------
+    NoFastSolver
+        (a ``ValueError``) when none applies, saying what the objective
+        offers.
+    """
+    if method is not None:
+        if not method.accepts(objective):
+            raise NoFastSolver(f"{method.name} requires: {method.requires}; got {_describe(objective)}")
+        return method
+    for solver in SOLVERS:
+        if solver.accepts(objective):
+            return solver
+    raise NoFastSolver(f"no fast solver applies to {_describe(objective)}; solve it with the reference model")
+
+
+def solve(objective, tol=1e-9, max_iter=20_000, method=None, warn=True, start=None):
+    """Minimise ``objective`` with the solver :func:`select` picks.
+
+    ``start`` (``{variable name: array}``) warm-starts the solvers that
+    iterate on one variable; the others start from zero.
+
+    Returns
+    -------
+    variables : dict
+        ``{variable name: ndarray}``.
+    info : SolverInfo
+        ``info.solver`` names the solver that ran.
+    """
+    solver = select(objective, method)
+    variables, info = solver.run(objective, tol, max_iter, warn, start)
+    info.solver = solver.name
+    return variables, info
