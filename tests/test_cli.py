@@ -1,6 +1,8 @@
-"""The command line: help, list, reproduce (table, JSON, figure), bench."""
+"""The command line: help, list, reproduce (table, JSON, figure), bench;
+its errors, tables, progress lines and figures."""
 
 import json
+import re
 import subprocess
 import sys
 
@@ -8,6 +10,7 @@ import pytest
 
 from mtlcvx import experiments
 from mtlcvx.cli import main
+from mtlcvx.experiments._common import format_table
 
 
 def test_help_lists_commands(capsys):
@@ -32,6 +35,41 @@ def test_list_shows_registry(capsys):
 def test_unknown_experiment_is_a_clear_error(capsys, tmp_path):
     assert main(["reproduce", "nope", "--out", str(tmp_path)]) == 2
     assert "unknown experiment 'nope'" in capsys.readouterr().err
+
+
+def _cells(table):
+    """``{column: [cell, ...]}`` of a format_table text, cut at the rule line."""
+    header, rule, *body = table.splitlines()
+    spans = [m.span() for m in re.finditer(r"-+", rule)]
+    return {header[a:b].strip(): [line[a:b].ljust(b - a) for line in body] for a, b in spans}
+
+
+def test_format_table_aligns_numbers_right_and_text_left():
+    rows = [{"method": "STL", "mse": 3.19, "n_groups": 2, "gap": -1.2e-9, "note": None},
+            {"method": "Fusion SG-MTL", "mse": 0.4319, "n_groups": 10, "gap": 1.3e-16, "note": "ok"},
+            {"method": "peer", "mse": 120.0, "n_groups": None, "gap": 0.0, "note": "stopped at 120 s"}]
+    text = format_table(rows, title="Table")
+    assert text.splitlines()[0] == "Table"
+    cells = _cells(text.split("\n", 1)[1])
+    assert [c.strip() for c in cells["mse"]] == ["3.190", "0.432", "120.000"]
+    assert len({c.index(".") for c in cells["mse"]}) == 1  # decimal points line up
+    assert [c.strip() for c in cells["gap"]] == ["-1.20e-09", "1.30e-16", "0.00e+00"]
+    assert [c.strip() for c in cells["n_groups"]] == ["2", "10", "-"]
+    for column in ("mse", "gap", "n_groups"):
+        assert all(c == c.strip().rjust(len(c)) for c in cells[column]), column
+    for column in ("method", "note"):
+        assert all(c == c.strip().ljust(len(c)) for c in cells[column]), column
+    assert cells["note"][0].strip() == "-"
+    header = text.splitlines()[1]
+    assert header.startswith("method ") and "      mse" in header  # numeric headers sit over the numbers
+
+
+def test_format_table_keeps_one_notation_per_column():
+    cells = _cells(format_table([{"s": 0.5, "t": 1e-9, "k": 3}, {"s": "-", "t": 2.5, "k": 4},
+                                 {"s": 12.25, "t": 7e7, "k": 5}]))
+    assert [c.strip() for c in cells["s"]] == ["0.500", "-", "12.250"]  # bench's own "-" is a missing cell
+    assert [c.strip() for c in cells["t"]] == ["1.00e-09", "2.50e+00", "7.00e+07"]
+    assert [c.strip() for c in cells["k"]] == ["3", "4", "5"]
 
 
 def _reproduce_quick(name, tmp_path_factory):
