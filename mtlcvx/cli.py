@@ -6,12 +6,9 @@ import pathlib
 import sys
 
 from . import __version__
+from .experiments._common import stderr_progress
 
 __all__ = ["main"]
-
-
-def _progress(message):
-    print(message, file=sys.stderr, flush=True)
 
 
 def _write_json(path, payload):
@@ -28,7 +25,7 @@ def _reproduce(args):
     out = pathlib.Path(args.out) if args.out else pathlib.Path("mtlcvx_results") / args.name
     out.mkdir(parents=True, exist_ok=True)
     try:
-        result = experiments.run(args.name, quick=args.quick, out=out, progress=None if args.silent else _progress)
+        result = experiments.run(args.name, quick=args.quick, out=out, progress=None if args.silent else stderr_progress)
     except ValueError as exc:
         print(f"mtlcvx reproduce: {exc}", file=sys.stderr)
         return 2
@@ -45,7 +42,7 @@ def _reproduce(args):
 def _bench(args):
     from .bench import run_bench
 
-    result = run_bench(quick=args.quick, budget=args.budget, progress=_progress)
+    result = run_bench(quick=args.quick, budget=args.budget, progress=stderr_progress)
     print(result["text"])
     if args.json:
         _write_json(args.json, {k: v for k, v in result.items() if k != "text"})

@@ -10,6 +10,7 @@ import pytest
 
 from mtlcvx import experiments
 from mtlcvx.cli import main
+from mtlcvx.experiments import _common
 from mtlcvx.experiments._common import format_table
 
 
@@ -35,6 +36,35 @@ def test_list_shows_registry(capsys):
 def test_unknown_experiment_is_a_clear_error(capsys, tmp_path):
     assert main(["reproduce", "nope", "--out", str(tmp_path)]) == 2
     assert "unknown experiment 'nope'" in capsys.readouterr().err
+
+
+def _fake_experiment(monkeypatch):
+    """Registers ``fake``, which records the progress printer it is given."""
+    seen = {}
+
+    def fake(quick, out, progress):
+        seen["progress"] = progress
+        progress("[fake] step")
+        return {"table": [], "text": "fake table"}
+
+    experiments.available()  # the real experiments register first
+    monkeypatch.setitem(experiments.REGISTRY, "fake", (fake, "records its progress printer"))
+    return seen
+
+
+def test_cli_and_library_share_one_progress_printer(monkeypatch, tmp_path, capsys):
+    seen = _fake_experiment(monkeypatch)
+    assert main(["reproduce", "fake", "--out", str(tmp_path)]) == 0
+    assert seen["progress"] is _common.stderr_progress
+    assert capsys.readouterr().err == "[fake] step\n"
+    experiments.run("fake")
+    assert seen["progress"] is _common.stderr_progress
+
+
+def test_silent_reproduce_prints_no_progress(monkeypatch, tmp_path, capsys):
+    _fake_experiment(monkeypatch)
+    assert main(["reproduce", "fake", "--out", str(tmp_path), "--silent"]) == 0
+    assert capsys.readouterr().err == ""
 
 
 def _cells(table):

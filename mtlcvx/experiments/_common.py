@@ -1,9 +1,10 @@
-"""Pieces every experiment uses: validation-based model choice and table
-formatting."""
+"""Pieces every experiment uses: validation-based model choice, table
+formatting and the progress printer."""
 
 import itertools
 import math
 import numbers
+import sys
 import time
 
 import numpy as np
@@ -11,7 +12,7 @@ from sklearn.base import clone
 
 from ..metrics import mse
 
-__all__ = ["param_grid", "select_and_fit", "format_table"]
+__all__ = ["param_grid", "select_and_fit", "format_table", "stderr_progress"]
 
 
 def param_grid(**values):
@@ -42,6 +43,13 @@ def select_and_fit(estimator, grid, train, validation_size=0.25, random_state=0)
     start = time.perf_counter()
     fitted = clone(estimator).set_params(**best).fit(train)
     return fitted, best, time.perf_counter() - start
+
+
+def stderr_progress(message):
+    """The progress printer of the CLI and of :func:`mtlcvx.experiments.run`:
+    stderr, so that the tables on stdout stay clean to redirect, flushed so
+    that each line shows while the next step runs."""
+    print(message, file=sys.stderr, flush=True)
 
 
 #: Significant digits of the smallest non-zero number of a float column.
