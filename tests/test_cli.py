@@ -38,6 +38,50 @@ def test_unknown_experiment_is_a_clear_error(capsys, tmp_path):
     assert "unknown experiment 'nope'" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("given_out", [False, True])
+def test_unknown_experiment_creates_no_folder(given_out, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    argv = ["reproduce", "nope"] + (["--out", str(tmp_path / "figures")] if given_out else [])
+    assert main(argv) == 2
+    assert "unknown experiment 'nope'" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("budget", ["-1", "0", "abc", "nan", "inf"])
+def test_bench_budget_must_be_a_positive_number(budget, monkeypatch, capsys):
+    monkeypatch.setattr("mtlcvx.bench.run_bench", lambda **_: pytest.fail("bench ran with --budget " + budget))
+    with pytest.raises(SystemExit) as info:
+        main(["bench", "--budget", budget])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: mtlcvx bench")
+    assert f"argument --budget: must be a positive number of seconds, got {budget!r}" in err
+
+
+def test_bench_budget_reaches_the_bench(monkeypatch, capsys):
+    seen = {}
+    monkeypatch.setattr("mtlcvx.bench.run_bench", lambda **kwargs: seen.update(kwargs) or {"text": "table"})
+    assert main(["bench", "--quick", "--budget", "2.5"]) == 0
+    assert seen["budget"] == 2.5 and seen["quick"] is True
+    assert capsys.readouterr().out == "table\n"
+
+
+@pytest.mark.parametrize("argv, command, unknown", [
+    (["reproduce", "sgmtl", "--quik"], "reproduce", "--quik"),
+    (["bench", "--jsn", "x"], "bench", "--jsn x"),
+    (["list", "--all"], "list", "--all"),
+])
+def test_misspelt_flag_shows_the_usage_of_its_command(argv, command, unknown, monkeypatch, capsys):
+    monkeypatch.setattr(experiments, "run", lambda *a, **k: pytest.fail("ran despite a misspelt flag"))
+    monkeypatch.setattr("mtlcvx.bench.run_bench", lambda **_: pytest.fail("ran despite a misspelt flag"))
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"usage: mtlcvx {command} ")
+    assert f"mtlcvx {command}: error: unrecognized arguments: {unknown}" in err
+
+
 def _fake_experiment(monkeypatch):
     """Registers ``fake``, which records the progress printer it is given."""
     seen = {}
