@@ -2,7 +2,9 @@
 its errors, tables, progress lines and figures."""
 
 import json
+import pathlib
 import re
+import shutil
 import subprocess
 import sys
 
@@ -12,6 +14,8 @@ from mtlcvx import experiments
 from mtlcvx.cli import main
 from mtlcvx.experiments import _common
 from mtlcvx.experiments._common import format_table
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 
 def test_help_lists_commands(capsys):
@@ -144,6 +148,14 @@ def test_format_table_keeps_one_notation_per_column():
     assert [c.strip() for c in cells["s"]] == ["0.500", "-", "12.250"]  # bench's own "-" is a missing cell
     assert [c.strip() for c in cells["t"]] == ["1.00e-09", "2.50e+00", "7.00e+07"]
     assert [c.strip() for c in cells["k"]] == ["3", "4", "5"]
+
+
+def test_default_results_folder_is_ignored_by_git():
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    for path in ("mtlcvx_results/sgmtl/sgmtl_figure4.png", "examples/mtlcvx_results/baselines/x.png"):
+        ignored = subprocess.run(["git", "check-ignore", "-q", path], cwd=ROOT)
+        assert ignored.returncode == 0, path
 
 
 def _reproduce_quick(name, tmp_path_factory):
