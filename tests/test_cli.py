@@ -1,6 +1,8 @@
 """The command line: help, list, reproduce (table, JSON, figure), bench;
 its errors, tables, progress lines and figures."""
 
+import ast
+import inspect
 import json
 import pathlib
 import re
@@ -13,6 +15,8 @@ import pytest
 from mtlcvx import experiments
 from mtlcvx.cli import main
 from mtlcvx.experiments import _common
+from mtlcvx.experiments import gengl as gengl_experiment
+from mtlcvx.experiments import sgmtl as sgmtl_experiment
 from mtlcvx.experiments._common import format_table
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -156,6 +160,22 @@ def test_default_results_folder_is_ignored_by_git():
     for path in ("mtlcvx_results/sgmtl/sgmtl_figure4.png", "examples/mtlcvx_results/baselines/x.png"):
         ignored = subprocess.run(["git", "check-ignore", "-q", path], cwd=ROOT)
         assert ignored.returncode == 0, path
+
+
+_PAPER_MODELS = {"SGMTL", "SSMTL", "STL", "TwoStageClusMTL"}
+
+
+@pytest.mark.parametrize("module", [sgmtl_experiment, gengl_experiment], ids=lambda m: m.__name__)
+def test_paper_experiments_fit_without_intercept(module):
+    """The papers' models have no intercept: every estimator the paper
+    experiments build says so, whatever the package default."""
+    calls = [node for node in ast.walk(ast.parse(inspect.getsource(module)))
+             if isinstance(node, ast.Call)
+             and (getattr(node.func, "id", None) or getattr(node.func, "attr", None)) in _PAPER_MODELS]
+    assert calls
+    for call in calls:
+        value = {keyword.arg: keyword.value for keyword in call.keywords}.get("fit_intercept")
+        assert isinstance(value, ast.Constant) and value.value is False, ast.unparse(call)
 
 
 def _reproduce_quick(name, tmp_path_factory):

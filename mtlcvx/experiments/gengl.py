@@ -58,7 +58,7 @@ def run_gengl(quick=False, out=None, progress=lambda message: None):
         for method, (preset, names) in _METHODS.items():
             best = None
             for params in _grid(names, config):
-                est = SSMTL(preset=preset, h=2, tol=config["tol"], **params).fit(train)
+                est = SSMTL(preset=preset, h=2, tol=config["tol"], fit_intercept=False, **params).fit(train)
                 score = nmse(val.ys, est.predict(val))
                 if best is None or score < best[0]:
                     best = (score, est, params)

@@ -58,8 +58,9 @@ def _methods(n_groups, config):
                 param_grid(lam=config["stl_lam"], l1_ratio=[0.5, 0.9])),
         "ClusMTL": (TwoStageClusMTL(n_clusters=n_groups, fit_intercept=False, random_state=0),
                     param_grid(lam=config["clus_lam"], stl_lam=[1.0])),
-        "SG-MTL": (SGMTL(n_groups=n_groups, n_init=n_init, random_state=0), param_grid(lam=config["lam"])),
-        "Fusion SG-MTL": (SGMTL(n_groups=n_groups, n_init=n_init, random_state=0),
+        "SG-MTL": (SGMTL(n_groups=n_groups, n_init=n_init, random_state=0, fit_intercept=False),
+                   param_grid(lam=config["lam"])),
+        "Fusion SG-MTL": (SGMTL(n_groups=n_groups, n_init=n_init, random_state=0, fit_intercept=False),
                           param_grid(lam=config["lam"], mu=config["mu"])),
     }
 
@@ -93,7 +94,7 @@ def _table2_lower(config, progress):
     mu = config["mu"][0]
     rows = []
     for N in config["n_values"]:
-        estimator = SGMTL(n_groups=N, mu=mu, n_init=config["n_init"], random_state=0)
+        estimator = SGMTL(n_groups=N, mu=mu, n_init=config["n_init"], random_state=0, fit_intercept=False)
         mean, std, _ = _cv_mse(data, estimator, param_grid(lam=config["lam"]), config["folds"],
                                config["max_folds"]["set-2"])
         rows.append({"method": "Fusion SG-MTL", "n_groups": N, "mse": mean, "mse_std": std,
@@ -130,7 +131,8 @@ def _group_recovery(config, progress):
         scores = []
         for seed in range(config["ari_seeds"]):
             data, _, groups = maker(random_state=seed)
-            est = SGMTL(n_groups=n_groups, lam=0.1, n_init=config["n_init"], random_state=seed).fit(data)
+            est = SGMTL(n_groups=n_groups, lam=0.1, n_init=config["n_init"], random_state=seed,
+                        fit_intercept=False).fit(data)
             scores.append(adjusted_rand(groups, est.labels_))
         rows.append({"dataset": name, "ari": scores, "ari_mean": float(np.mean(scores)),
                      "ari_min": float(np.min(scores)), "fraction_ari_1": float(np.mean(np.isclose(scores, 1.0)))})
@@ -153,7 +155,8 @@ def run_sgmtl(quick=False, out=None, progress=lambda message: None):
             figures.append(str(plot_heatmaps(panels, out / "sgmtl_figure4.png", xlabel="task",
                                              title="Figure 4: U for a known W under (2), (4), (5)")))
             data, _, _ = make_sgmtl_set2(random_state=0)
-            learned = {f"N={N}": SGMTL(n_groups=N, lam=0.1, n_init=config["n_init"], random_state=0).fit(data).groups_
+            learned = {f"N={N}": SGMTL(n_groups=N, lam=0.1, n_init=config["n_init"], random_state=0,
+                                       fit_intercept=False).fit(data).groups_
                        for N in (2, 4, 6)}
             figures.append(str(plot_heatmaps(learned, out / "sgmtl_figure6.png", xlabel="task",
                                              title="Figure 6: learned U on set-2 (true N = 5)")))
