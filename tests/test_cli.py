@@ -2,7 +2,9 @@
 its errors, tables, progress lines and figures."""
 
 import ast
+import contextlib
 import inspect
+import io
 import json
 import pathlib
 import re
@@ -10,6 +12,8 @@ import shutil
 import subprocess
 import sys
 
+import matplotlib
+import numpy as np
 import pytest
 
 from mtlcvx import experiments
@@ -18,6 +22,9 @@ from mtlcvx.experiments import _common
 from mtlcvx.experiments import gengl as gengl_experiment
 from mtlcvx.experiments import sgmtl as sgmtl_experiment
 from mtlcvx.experiments._common import format_table
+from mtlcvx.plotting import MEMBERSHIP_LABEL, WEIGHT_LABEL, heatmaps_figure, memberships_figure
+
+matplotlib.use("Agg")
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
@@ -162,6 +169,98 @@ def test_default_results_folder_is_ignored_by_git():
         assert ignored.returncode == 0, path
 
 
+def _panels(fig):
+    return [ax for ax in fig.axes if ax.images]
+
+
+def _ticks_in_view(ticks, limits):
+    low, high = sorted(limits)
+    return [t for t in ticks if low <= t <= high]
+
+
+def _check_panels(fig):
+    """Every heat map: axis labels, integer ticks, and a colorbar of its scale."""
+    colorbars = [image.colorbar for ax in fig.axes for image in ax.images if image.colorbar is not None]
+    for ax in _panels(fig):
+        image = ax.images[0]
+        assert ax.get_xlabel() == "task"
+        assert ax.get_ylabel() in ("feature", "group")
+        for ticks, limits in ((ax.get_xticks(), ax.get_xlim()), (ax.get_yticks(), ax.get_ylim())):
+            shown = _ticks_in_view(ticks, limits)
+            assert shown and all(float(t).is_integer() for t in shown), shown
+            assert len(shown) <= 12
+        assert any(bar.mappable.get_cmap().name == image.get_cmap().name
+                   and bar.mappable.norm.vmin == image.norm.vmin and bar.mappable.norm.vmax == image.norm.vmax
+                   for bar in colorbars), ax.get_title()
+        expected = MEMBERSHIP_LABEL if ax.get_ylabel() == "group" else WEIGHT_LABEL
+        assert any(expected in (bar.ax.get_xlabel(), bar.ax.get_ylabel()) for bar in colorbars)
+    return colorbars
+
+
+def test_membership_colorbar_says_what_white_and_black_mean():
+    assert "white = 1" in MEMBERSHIP_LABEL and "black = 0" in MEMBERSHIP_LABEL
+    assert "belongs fully" in MEMBERSHIP_LABEL
+
+
+def test_weights_figure_shares_one_colorbar_and_labels_features():
+    rng = np.random.default_rng(0)
+    fig = heatmaps_figure({"true W": rng.normal(size=(80, 10)), "learned W": rng.normal(size=(80, 10))},
+                          shared_scale=True)
+    assert len(_check_panels(fig)) == 1
+    assert {ax.get_ylabel() for ax in _panels(fig)} == {"feature"}
+
+
+def test_mixed_figure_has_a_colorbar_per_weight_panel_and_one_for_memberships():
+    rng = np.random.default_rng(0)
+    U = rng.dirichlet(np.ones(3), size=7).T
+    fig = heatmaps_figure({"W1": rng.normal(size=(12, 7)), "W2": 5 * rng.normal(size=(12, 7)), "U": U})
+    assert len(_check_panels(fig)) == 3
+    group_axis = next(ax for ax in _panels(fig) if ax.get_ylabel() == "group")
+    assert _ticks_in_view(group_axis.get_yticks(), group_axis.get_ylim()) == [0, 1, 2]
+
+
+def test_memberships_figure_stacks_panels_over_the_same_tasks():
+    rng = np.random.default_rng(0)
+    fig = memberships_figure({"N = 2": rng.dirichlet(np.ones(2), size=30).T,
+                              "N = 5": rng.dirichlet(np.ones(5), size=30).T},
+                             weights=("W", rng.normal(size=(21, 30))))
+    _check_panels(fig)
+    fig.canvas.draw()  # constrained layout places the panels when drawing
+    for edge in ("x0", "x1"):
+        assert len({round(getattr(ax.get_position(), edge), 3) for ax in _panels(fig)}) == 1, edge
+
+
+def test_sgmtl_figure4_names_each_regularizer():
+    lines = []
+    fig = sgmtl_experiment._figure4(lines.append)
+    titles = [ax.get_title() for ax in _panels(fig)]
+    for name in ("eq. (2): relaxed l1, sqrt(U)", "eq. (4): squared, U", "eq. (5): squared, sqrt(U)"):
+        assert name in titles
+    assert "true memberships (N = 3)" in titles
+    _check_panels(fig)
+    assert lines == ["[sgmtl] figure 4: U-step for the known W of set-1 under eqs. (2), (4), (5) ..."]
+
+
+def test_sgmtl_figure6_shows_the_true_number_of_groups():
+    lines = []
+    fig = sgmtl_experiment._figure6(dict(sgmtl_experiment.CONFIGS["quick"], n_init=1), lines.append)
+    titles = [ax.get_title() for ax in _panels(fig)]
+    assert titles == ["learned U, N = 2", "learned U, N = 4", "learned U, N = 5 (the true N)", "learned U, N = 6",
+                      "true memberships (N = 5)"]
+    assert "true N = 5" in fig.get_suptitle()
+    _check_panels(fig)
+    assert lines == [f"[sgmtl] figure 6: fitting N={N} ..." for N in (2, 4, 5, 6)]
+
+
+def test_gengl_figures_report_each_file(tmp_path):
+    lines = []
+    panels = {"true W": np.eye(4), "GL": -np.eye(4)}
+    figures = gengl_experiment._figures({"gl": panels, "metag": panels}, tmp_path, lines.append)
+    assert figures == [str(tmp_path / "gengl_figure2_gl.png"), str(tmp_path / "gengl_figure2_metag.png")]
+    assert lines == [f"[gengl] wrote {path}" for path in figures]
+    assert all(pathlib.Path(path).stat().st_size > 0 for path in figures)
+
+
 _PAPER_MODELS = {"SGMTL", "SSMTL", "STL", "TwoStageClusMTL"}
 
 
@@ -181,8 +280,10 @@ def test_paper_experiments_fit_without_intercept(module):
 def _reproduce_quick(name, tmp_path_factory):
     out = tmp_path_factory.mktemp(name)
     json_path = out / "result.json"
-    code = main(["reproduce", name, "--quick", "--json", str(json_path), "--out", str(out), "--silent"])
-    return code, json.loads(json_path.read_text()), out
+    progress = io.StringIO()
+    with contextlib.redirect_stderr(progress):
+        code = main(["reproduce", name, "--quick", "--json", str(json_path), "--out", str(out)])
+    return code, json.loads(json_path.read_text()), out, progress.getvalue()
 
 
 @pytest.fixture(scope="module")
@@ -191,19 +292,20 @@ def quick_baselines(tmp_path_factory):
 
 
 def test_reproduce_baselines_quick_writes_table_json_and_figure(quick_baselines):
-    code, payload, out = quick_baselines
+    code, payload, out, progress = quick_baselines
     assert code == 0
     methods = [row["method"] for row in payload["table"]]
     assert methods == ["STL (ridge)", "STL (elastic net)", "AllTasks", "GroupLasso (L21)", "TraceNorm", "ClusMTL"]
     for row in payload["table"]:
         assert row["test_mse"] > 0 and row["fit_seconds"] >= 0
     assert (out / "baselines_weights.png").stat().st_size > 0
+    assert progress.splitlines()[-1] == f"[baselines] wrote {out / 'baselines_weights.png'}"
 
 
 def test_structured_methods_beat_pooling_on_row_sparse_low_rank_tasks(quick_baselines):
     """AllTasks assumes every task equal, which the generator breaks: the
     L21 and trace-norm models, whose assumptions hold, must do better."""
-    _, payload, _ = quick_baselines
+    _, payload, _, _ = quick_baselines
     mse = {row["method"]: row["test_mse"] for row in payload["table"]}
     assert mse["GroupLasso (L21)"] < mse["AllTasks"]
     assert mse["TraceNorm"] < mse["AllTasks"]
@@ -245,7 +347,7 @@ def test_reproduce_sgmtl_quick(quick_sgmtl):
     """Table 2's ordering (SG-MTL below STL and ClusMTL on both sets), the
     dip of Fusion SG-MTL at the true N on set-2, group recovery on set-2,
     and both figures."""
-    code, payload, out = quick_sgmtl
+    code, payload, out, progress = quick_sgmtl
     assert code == 0
     mse = {(row["dataset"], row["method"]): row["mse"] for row in payload["table"]}
     for name in ("set-1", "set-2"):
@@ -259,6 +361,8 @@ def test_reproduce_sgmtl_quick(quick_sgmtl):
     assert recovery["set-1"]["ari_mean"] > 0.7
     for name in ("sgmtl_figure4.png", "sgmtl_figure6.png"):
         assert (out / name).stat().st_size > 0
+        assert f"[sgmtl] wrote {out / name}" in progress.splitlines()
+    assert "[sgmtl] figure 6: fitting N=5 ..." in progress.splitlines()
 
 
 @pytest.fixture(scope="module")
@@ -271,7 +375,7 @@ def test_reproduce_gengl_quick(quick_gengl):
     """The GL scenario is fitted best (within 10 %) by GL; in the MeTaG
     scenario MeTaG beats the methods blind to task groups (GL, rMTFL);
     SSMTL_m is at or near the best in both; the Figure 2 panels exist."""
-    code, payload, out = quick_gengl
+    code, payload, out, progress = quick_gengl
     assert code == 0
     nmse = {(row["scenario"], row["method"]): row["test_nmse"] for row in payload["table"]}
     assert nmse[("gl", "GL")] <= 1.1 * min(v for (s, _), v in nmse.items() if s == "gl") + 1e-3
@@ -280,3 +384,4 @@ def test_reproduce_gengl_quick(quick_gengl):
     assert nmse[("gl", "SSMTL_m")] < 0.05
     for scenario in ("gl", "metag", "rmtfl"):
         assert (out / f"gengl_figure2_{scenario}.png").stat().st_size > 0
+        assert f"[gengl] wrote {out / f'gengl_figure2_{scenario}.png'}" in progress.splitlines()

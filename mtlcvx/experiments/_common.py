@@ -11,8 +11,9 @@ import numpy as np
 from sklearn.base import clone
 
 from ..metrics import mse
+from ..plotting import save_figure
 
-__all__ = ["param_grid", "select_and_fit", "format_table", "stderr_progress"]
+__all__ = ["param_grid", "select_and_fit", "format_table", "stderr_progress", "write_figure"]
 
 
 def param_grid(**values):
@@ -50,6 +51,14 @@ def stderr_progress(message):
     stderr, so that the tables on stdout stay clean to redirect, flushed so
     that each line shows while the next step runs."""
     print(message, file=sys.stderr, flush=True)
+
+
+def write_figure(fig, path, progress, tag):
+    """Save ``fig`` to ``path`` and report it: drawing is an experiment's
+    last phase, and without a line it looks hung."""
+    save_figure(fig, path)
+    progress(f"[{tag}] wrote {path}")
+    return str(path)
 
 
 #: Significant digits of the smallest non-zero number of a float column.
