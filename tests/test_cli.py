@@ -277,6 +277,16 @@ def test_paper_experiments_fit_without_intercept(module):
         assert isinstance(value, ast.Constant) and value.value is False, ast.unparse(call)
 
 
+def test_cli_docs_describe_every_registered_experiment():
+    text = (ROOT / "docs" / "cli.md").read_text()
+    reproduce = text.split("## `mtlcvx reproduce`")[1].split("## `mtlcvx bench`")[0]
+    for name in experiments.available():
+        assert f"`{name}`" in reproduce, name
+    assert "arrive with their" not in text
+    for behaviour in ("unknown experiment", "--budget", "usage"):
+        assert behaviour in text, behaviour
+
+
 def _reproduce_quick(name, tmp_path_factory):
     out = tmp_path_factory.mktemp(name)
     json_path = out / "result.json"
