@@ -2,16 +2,14 @@
 
 import argparse
 import json
+import math
 import pathlib
 import sys
 
-from . import __version__
+from . import __version__, experiments
+from .experiments._common import stderr_progress
 
 __all__ = ["main"]
-
-
-def _progress(message):
-    print(message, file=sys.stderr, flush=True)
 
 
 def _write_json(path, payload):
@@ -23,15 +21,14 @@ def _write_json(path, payload):
 
 
 def _reproduce(args):
-    from . import experiments
-
+    # checked before any folder is made, so a typo leaves nothing behind
+    known = experiments.available()
+    if args.name not in known:
+        print(f"mtlcvx reproduce: unknown experiment {args.name!r}; available: {sorted(known)}", file=sys.stderr)
+        return 2
     out = pathlib.Path(args.out) if args.out else pathlib.Path("mtlcvx_results") / args.name
     out.mkdir(parents=True, exist_ok=True)
-    try:
-        result = experiments.run(args.name, quick=args.quick, out=out, progress=None if args.silent else _progress)
-    except ValueError as exc:
-        print(f"mtlcvx reproduce: {exc}", file=sys.stderr)
-        return 2
+    result = experiments.run(args.name, quick=args.quick, out=out, progress=None if args.silent else stderr_progress)
     print(result["text"])
     for notice in result.get("notices", []):
         print(notice)
@@ -45,7 +42,7 @@ def _reproduce(args):
 def _bench(args):
     from .bench import run_bench
 
-    result = run_bench(quick=args.quick, budget=args.budget, progress=_progress)
+    result = run_bench(quick=args.quick, budget=args.budget, progress=stderr_progress)
     print(result["text"])
     if args.json:
         _write_json(args.json, {k: v for k, v in result.items() if k != "text"})
@@ -53,11 +50,21 @@ def _bench(args):
 
 
 def _list(args):
-    from . import experiments
-
     for name, description in experiments.available().items():
         print(f"{name:<12} {description}")
     return 0
+
+
+def _positive_seconds(text):
+    """``--budget``: a time limit handed to the solvers, so it must be a
+    finite number of seconds above zero."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text!r}")
+    return seconds
 
 
 def build_parser():
@@ -74,23 +81,27 @@ def build_parser():
     rep.add_argument("--json", metavar="FILE", help="write the table and details as JSON")
     rep.add_argument("--out", metavar="DIR", help="folder for figures (default: mtlcvx_results/NAME)")
     rep.add_argument("--silent", action="store_true", help="no progress lines")
-    rep.set_defaults(func=_reproduce)
+    rep.set_defaults(func=_reproduce, command_parser=rep)
 
     bench = sub.add_parser("bench", help="speed of the fast solvers against the CVXPY references")
     bench.add_argument("--quick", action="store_true", help="small sizes only")
     bench.add_argument("--json", metavar="FILE", help="write the rows as JSON")
-    bench.add_argument("--budget", type=float, default=120.0, metavar="S",
+    bench.add_argument("--budget", type=_positive_seconds, default=120.0, metavar="S",
                        help="time limit of one reference solve, in seconds (default 120)")
-    bench.set_defaults(func=_bench)
+    bench.set_defaults(func=_bench, command_parser=bench)
 
     lst = sub.add_parser("list", help="list the experiments `reproduce` knows")
-    lst.set_defaults(func=_list)
+    lst.set_defaults(func=_list, command_parser=lst)
     return parser
 
 
 def main(argv=None):
     parser = build_parser()
-    args = parser.parse_args(argv)
+    # parse_args would report a misspelt flag with the top-level usage; the
+    # usage of the command it was given to is the one that helps
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        getattr(args, "command_parser", parser).error(f"unrecognized arguments: {' '.join(unknown)}")
     if not getattr(args, "func", None):
         parser.print_help()
         return 0

@@ -1,10 +1,20 @@
-"""Figures (matplotlib is an optional extra: ``pip install "mtlcvx[plot]"``)."""
+"""Figures (matplotlib is an optional extra: ``pip install "mtlcvx[plot]"``).
+
+Two kinds of heat map: weights ``W`` (rows = features, columns = tasks) on a
+symmetric red-blue scale, and memberships ``U`` (rows = groups, columns =
+tasks) in grey, white = 1 and black = 0 as in the SG-MTL paper.  Rows and
+columns are numbered from 0, as the arrays (``coef_[feature, task]``,
+``groups_[group, task]``) are.
+"""
 
 import numpy as np
 
-__all__ = ["have_matplotlib", "plot_heatmaps", "MATPLOTLIB_NOTICE"]
+__all__ = ["have_matplotlib", "plot_heatmaps", "heatmaps_figure", "memberships_figure", "order_groups",
+           "save_figure", "MATPLOTLIB_NOTICE", "WEIGHT_LABEL", "MEMBERSHIP_LABEL"]
 
 MATPLOTLIB_NOTICE = 'figures skipped: matplotlib is not installed (pip install "mtlcvx[plot]")'
+WEIGHT_LABEL = "weight W[feature, task] (red > 0, blue < 0)"
+MEMBERSHIP_LABEL = "membership: white = 1, the task belongs fully to the group; black = 0, not at all"
 
 
 def have_matplotlib():
@@ -24,38 +34,147 @@ def _pyplot():
     return plt
 
 
-def plot_heatmaps(matrices, path, title=None, xlabel="task", shared_scale=False):
-    """Side-by-side heat maps, one panel per matrix.
+def _is_membership(M):
+    return M.min() >= 0 and M.max() <= 1
 
-    Matrices with entries in ``[0, 1]`` (memberships ``U``) are drawn in
-    grey, white = 1 and black = 0 as in the SG-MTL paper; others (weights
-    ``W``, features x tasks) on a symmetric red-blue scale, per panel or, with
-    ``shared_scale=True``, one scale for all so that magnitudes compare.
+
+def _integer_ticks(ax):
+    # imshow puts cell i at coordinate i: ticks between cells (0.5 steps)
+    # would name no row or column, and 80 features need a subset
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(nbins="auto", integer=True))
+    ax.yaxis.set_major_locator(MaxNLocator(nbins="auto", integer=True))
+
+
+def _draw(ax, name, M, ylabel, xlabel, **scale):
+    image = ax.imshow(M, aspect="auto", interpolation="nearest", **scale)
+    ax.set(title=name, xlabel=xlabel, ylabel=ylabel)
+    ax.title.set_fontsize(9)
+    _integer_ticks(ax)
+    return image
+
+
+def _draw_weights(ax, name, W, vmax, xlabel="task"):
+    return _draw(ax, name, W, "feature", xlabel, cmap="RdBu_r", vmin=-vmax, vmax=vmax)
+
+
+def _draw_membership(ax, name, U, xlabel="task"):
+    return _draw(ax, name, U, "group", xlabel, cmap="gray", vmin=0, vmax=1)
+
+
+def _max_abs(M):
+    return float(np.abs(M).max()) or 1.0
+
+
+def _weights_colorbar(fig, image, axes, location="right"):
+    fig.colorbar(image, ax=axes, label=WEIGHT_LABEL, location=location, shrink=0.9 if location == "right" else 0.6)
+
+
+def _membership_colorbar(fig, image, axes):
+    bar = fig.colorbar(image, ax=axes, location="bottom", label=MEMBERSHIP_LABEL, shrink=0.6, aspect=40)
+    bar.set_ticks([0, 0.5, 1])
+
+
+def plot_heatmaps(matrices, path, title=None, xlabel="task", shared_scale=False):
+    """Side-by-side heat maps, one panel per matrix, written to ``path``
+    (format from the suffix); see :func:`heatmaps_figure`."""
+    return save_figure(heatmaps_figure(matrices, title, xlabel, shared_scale), path)
+
+
+def heatmaps_figure(matrices, title=None, xlabel="task", shared_scale=False):
+    """Side-by-side heat maps, one panel per matrix; returns the figure.
+
+    Matrices with entries in ``[0, 1]`` are drawn as memberships ``U``
+    (rows = groups) with one grey colorbar; others as weights ``W`` (rows =
+    features), each with its own colorbar or, with ``shared_scale=True``,
+    one scale and one colorbar for all so that magnitudes compare.
 
     Parameters
     ----------
     matrices : dict
         ``{panel title: 2-D array}``.
-    path : str or Path
-        Where to write the figure (format from the suffix).
     """
     plt = _pyplot()
-    signed = [np.abs(M).max() for M in matrices.values() if M.min() < 0 or M.max() > 1]
-    common = max(signed, default=1.0) or 1.0
-    fig, axes = plt.subplots(1, len(matrices), figsize=(1.8 * len(matrices) + 1.5, 4.2), squeeze=False)
-    for ax, (name, M) in zip(axes[0], matrices.items()):
-        if M.min() >= 0 and M.max() <= 1:
-            ax.imshow(M, aspect="auto", cmap="gray", vmin=0, vmax=1, interpolation="nearest")
-            ax.set_yticks(range(M.shape[0]))
-            ax.set_ylabel("group")
+    fig, axes = plt.subplots(1, len(matrices), figsize=(2.4 * len(matrices) + 1.5, 4.8), squeeze=False,
+                             layout="constrained")
+    axes = list(axes[0])
+    weights = {ax: M for ax, M in zip(axes, matrices.values()) if not _is_membership(M)}
+    common = max(map(_max_abs, weights.values()), default=1.0)
+    images = {}
+    for ax, (name, M) in zip(axes, matrices.items()):
+        if ax in weights:
+            images[ax] = _draw_weights(ax, name, M, common if shared_scale else _max_abs(M), xlabel)
         else:
-            vmax = common if shared_scale else (float(np.abs(M).max()) or 1.0)
-            ax.imshow(M, aspect="auto", cmap="RdBu_r", vmin=-vmax, vmax=vmax, interpolation="nearest")
-        ax.set_title(name, fontsize=9)
-        ax.set_xlabel(xlabel)
+            images[ax] = _draw_membership(ax, name, M, xlabel)
+    _colorbars(fig, images, weights, shared_scale)
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    return fig
+
+
+def _colorbars(fig, images, weights, shared_scale):
+    memberships = [ax for ax in images if ax not in weights]
+    if memberships:
+        _membership_colorbar(fig, images[memberships[0]], memberships)
+    if shared_scale and weights:
+        _weights_colorbar(fig, images[next(iter(weights))], list(weights))
+    elif weights:
+        for ax in weights:
+            _weights_colorbar(fig, images[ax], ax)
+
+
+def memberships_figure(memberships, title=None, weights=None):
+    """Memberships ``U`` stacked above one another, so that a task's column
+    lines up across panels, with one grey colorbar.
+
+    Parameters
+    ----------
+    memberships : dict
+        ``{panel title: N x T array}``, columns on the simplex.
+    weights : tuple, optional
+        ``(panel title, d x T array)``: a ``W`` drawn on top, with its own
+        colorbar.
+
+    Returns the figure.
+    """
+    plt = _pyplot()
+    heights = [max(1.2, 0.35 * U.shape[0]) for U in memberships.values()]
+    if weights is not None:
+        heights.insert(0, 4.5)
+    fig, axes = plt.subplots(len(heights), 1, figsize=(7.5, sum(heights) + 0.8 * len(heights) + 1.0),
+                             height_ratios=heights, layout="constrained", sharex=True, squeeze=False)
+    fig.get_layout_engine().set(h_pad=0.08)
+    axes = list(axes[:, 0])
+    for ax in axes:
+        # sharex hides all but the bottom tick labels; each panel has its own
+        # title and "task" label, so it should read alone
+        ax.xaxis.set_tick_params(labelbottom=True)
+    if weights is not None:
+        name, W = weights
+        # below the panel, not beside it: a colorbar beside W would narrow it,
+        # and its task columns would no longer sit above those of the U panels
+        _weights_colorbar(fig, _draw_weights(axes[0], name, W, _max_abs(W)), axes[0], location="bottom")
+        axes = axes[1:]
+    images = [_draw_membership(ax, name, U) for ax, (name, U) in zip(axes, memberships.items())]
+    _membership_colorbar(fig, images[0], axes)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def order_groups(U):
+    """Rows of ``U`` ordered by the first task each group holds most of
+    (groups holding no task last): group numbers are arbitrary, and this
+    order makes learned and true memberships comparable at a glance."""
+    U = np.asarray(U)
+    labels = U.argmax(axis=0)
+    first = [np.flatnonzero(labels == g)[0] if np.any(labels == g) else U.shape[1] for g in range(U.shape[0])]
+    return U[np.argsort(first, kind="stable")]
+
+
+def save_figure(fig, path):
+    """Write ``fig`` to ``path`` (format from the suffix), close it, return ``path``."""
+    fig.savefig(path, dpi=120, bbox_inches="tight", pad_inches=0.15)
+    _pyplot().close(fig)
     return path

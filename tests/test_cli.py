@@ -1,13 +1,32 @@
-"""The command line: help, list, reproduce (table, JSON, figure), bench."""
+"""The command line: help, list, reproduce (table, JSON, figure), bench;
+its errors, tables, progress lines and figures."""
 
+import ast
+import contextlib
+import inspect
+import io
 import json
+import pathlib
+import re
+import shutil
 import subprocess
 import sys
 
+import matplotlib
+import numpy as np
 import pytest
 
 from mtlcvx import experiments
 from mtlcvx.cli import main
+from mtlcvx.experiments import _common
+from mtlcvx.experiments import gengl as gengl_experiment
+from mtlcvx.experiments import sgmtl as sgmtl_experiment
+from mtlcvx.experiments._common import format_table
+from mtlcvx.plotting import MEMBERSHIP_LABEL, WEIGHT_LABEL, heatmaps_figure, memberships_figure
+
+matplotlib.use("Agg")
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 
 def test_help_lists_commands(capsys):
@@ -34,11 +53,247 @@ def test_unknown_experiment_is_a_clear_error(capsys, tmp_path):
     assert "unknown experiment 'nope'" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("given_out", [False, True])
+def test_unknown_experiment_creates_no_folder(given_out, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    argv = ["reproduce", "nope"] + (["--out", str(tmp_path / "figures")] if given_out else [])
+    assert main(argv) == 2
+    assert "unknown experiment 'nope'" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("budget", ["-1", "0", "abc", "nan", "inf"])
+def test_bench_budget_must_be_a_positive_number(budget, monkeypatch, capsys):
+    monkeypatch.setattr("mtlcvx.bench.run_bench", lambda **_: pytest.fail("bench ran with --budget " + budget))
+    with pytest.raises(SystemExit) as info:
+        main(["bench", "--budget", budget])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: mtlcvx bench")
+    assert f"argument --budget: must be a positive number of seconds, got {budget!r}" in err
+
+
+def test_bench_budget_reaches_the_bench(monkeypatch, capsys):
+    seen = {}
+    monkeypatch.setattr("mtlcvx.bench.run_bench", lambda **kwargs: seen.update(kwargs) or {"text": "table"})
+    assert main(["bench", "--quick", "--budget", "2.5"]) == 0
+    assert seen["budget"] == 2.5 and seen["quick"] is True
+    assert capsys.readouterr().out == "table\n"
+
+
+@pytest.mark.parametrize("argv, command, unknown", [
+    (["reproduce", "sgmtl", "--quik"], "reproduce", "--quik"),
+    (["bench", "--jsn", "x"], "bench", "--jsn x"),
+    (["list", "--all"], "list", "--all"),
+])
+def test_misspelt_flag_shows_the_usage_of_its_command(argv, command, unknown, monkeypatch, capsys):
+    monkeypatch.setattr(experiments, "run", lambda *a, **k: pytest.fail("ran despite a misspelt flag"))
+    monkeypatch.setattr("mtlcvx.bench.run_bench", lambda **_: pytest.fail("ran despite a misspelt flag"))
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"usage: mtlcvx {command} ")
+    assert f"mtlcvx {command}: error: unrecognized arguments: {unknown}" in err
+
+
+def _fake_experiment(monkeypatch):
+    """Registers ``fake``, which records the progress printer it is given."""
+    seen = {}
+
+    def fake(quick, out, progress):
+        seen["progress"] = progress
+        progress("[fake] step")
+        return {"table": [], "text": "fake table"}
+
+    experiments.available()  # the real experiments register first
+    monkeypatch.setitem(experiments.REGISTRY, "fake", (fake, "records its progress printer"))
+    return seen
+
+
+def test_cli_and_library_share_one_progress_printer(monkeypatch, tmp_path, capsys):
+    seen = _fake_experiment(monkeypatch)
+    assert main(["reproduce", "fake", "--out", str(tmp_path)]) == 0
+    assert seen["progress"] is _common.stderr_progress
+    assert capsys.readouterr().err == "[fake] step\n"
+    experiments.run("fake")
+    assert seen["progress"] is _common.stderr_progress
+
+
+def test_silent_reproduce_prints_no_progress(monkeypatch, tmp_path, capsys):
+    _fake_experiment(monkeypatch)
+    assert main(["reproduce", "fake", "--out", str(tmp_path), "--silent"]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def _cells(table):
+    """``{column: [cell, ...]}`` of a format_table text, cut at the rule line."""
+    header, rule, *body = table.splitlines()
+    spans = [m.span() for m in re.finditer(r"-+", rule)]
+    return {header[a:b].strip(): [line[a:b].ljust(b - a) for line in body] for a, b in spans}
+
+
+def test_format_table_aligns_numbers_right_and_text_left():
+    rows = [{"method": "STL", "mse": 3.19, "n_groups": 2, "gap": -1.2e-9, "note": None},
+            {"method": "Fusion SG-MTL", "mse": 0.4319, "n_groups": 10, "gap": 1.3e-16, "note": "ok"},
+            {"method": "peer", "mse": 120.0, "n_groups": None, "gap": 0.0, "note": "stopped at 120 s"}]
+    text = format_table(rows, title="Table")
+    assert text.splitlines()[0] == "Table"
+    cells = _cells(text.split("\n", 1)[1])
+    assert [c.strip() for c in cells["mse"]] == ["3.190", "0.432", "120.000"]
+    assert len({c.index(".") for c in cells["mse"]}) == 1  # decimal points line up
+    assert [c.strip() for c in cells["gap"]] == ["-1.20e-09", "1.30e-16", "0.00e+00"]
+    assert [c.strip() for c in cells["n_groups"]] == ["2", "10", "-"]
+    for column in ("mse", "gap", "n_groups"):
+        assert all(c == c.strip().rjust(len(c)) for c in cells[column]), column
+    for column in ("method", "note"):
+        assert all(c == c.strip().ljust(len(c)) for c in cells[column]), column
+    assert cells["note"][0].strip() == "-"
+    header = text.splitlines()[1]
+    assert header.startswith("method ") and "      mse" in header  # numeric headers sit over the numbers
+
+
+def test_format_table_keeps_one_notation_per_column():
+    cells = _cells(format_table([{"s": 0.5, "t": 1e-9, "k": 3}, {"s": "-", "t": 2.5, "k": 4},
+                                 {"s": 12.25, "t": 7e7, "k": 5}]))
+    assert [c.strip() for c in cells["s"]] == ["0.500", "-", "12.250"]  # bench's own "-" is a missing cell
+    assert [c.strip() for c in cells["t"]] == ["1.00e-09", "2.50e+00", "7.00e+07"]
+    assert [c.strip() for c in cells["k"]] == ["3", "4", "5"]
+
+
+def test_default_results_folder_is_ignored_by_git():
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    for path in ("mtlcvx_results/sgmtl/sgmtl_figure4.png", "examples/mtlcvx_results/baselines/x.png"):
+        ignored = subprocess.run(["git", "check-ignore", "-q", path], cwd=ROOT)
+        assert ignored.returncode == 0, path
+
+
+def _panels(fig):
+    return [ax for ax in fig.axes if ax.images]
+
+
+def _ticks_in_view(ticks, limits):
+    low, high = sorted(limits)
+    return [t for t in ticks if low <= t <= high]
+
+
+def _check_panels(fig):
+    """Every heat map: axis labels, integer ticks, and a colorbar of its scale."""
+    colorbars = [image.colorbar for ax in fig.axes for image in ax.images if image.colorbar is not None]
+    for ax in _panels(fig):
+        image = ax.images[0]
+        assert ax.get_xlabel() == "task"
+        assert ax.get_ylabel() in ("feature", "group")
+        for ticks, limits in ((ax.get_xticks(), ax.get_xlim()), (ax.get_yticks(), ax.get_ylim())):
+            shown = _ticks_in_view(ticks, limits)
+            assert shown and all(float(t).is_integer() for t in shown), shown
+            assert len(shown) <= 12
+        assert any(bar.mappable.get_cmap().name == image.get_cmap().name
+                   and bar.mappable.norm.vmin == image.norm.vmin and bar.mappable.norm.vmax == image.norm.vmax
+                   for bar in colorbars), ax.get_title()
+        expected = MEMBERSHIP_LABEL if ax.get_ylabel() == "group" else WEIGHT_LABEL
+        assert any(expected in (bar.ax.get_xlabel(), bar.ax.get_ylabel()) for bar in colorbars)
+    return colorbars
+
+
+def test_membership_colorbar_says_what_white_and_black_mean():
+    assert "white = 1" in MEMBERSHIP_LABEL and "black = 0" in MEMBERSHIP_LABEL
+    assert "belongs fully" in MEMBERSHIP_LABEL
+
+
+def test_weights_figure_shares_one_colorbar_and_labels_features():
+    rng = np.random.default_rng(0)
+    fig = heatmaps_figure({"true W": rng.normal(size=(80, 10)), "learned W": rng.normal(size=(80, 10))},
+                          shared_scale=True)
+    assert len(_check_panels(fig)) == 1
+    assert {ax.get_ylabel() for ax in _panels(fig)} == {"feature"}
+
+
+def test_mixed_figure_has_a_colorbar_per_weight_panel_and_one_for_memberships():
+    rng = np.random.default_rng(0)
+    U = rng.dirichlet(np.ones(3), size=7).T
+    fig = heatmaps_figure({"W1": rng.normal(size=(12, 7)), "W2": 5 * rng.normal(size=(12, 7)), "U": U})
+    assert len(_check_panels(fig)) == 3
+    group_axis = next(ax for ax in _panels(fig) if ax.get_ylabel() == "group")
+    assert _ticks_in_view(group_axis.get_yticks(), group_axis.get_ylim()) == [0, 1, 2]
+
+
+def test_memberships_figure_stacks_panels_over_the_same_tasks():
+    rng = np.random.default_rng(0)
+    fig = memberships_figure({"N = 2": rng.dirichlet(np.ones(2), size=30).T,
+                              "N = 5": rng.dirichlet(np.ones(5), size=30).T},
+                             weights=("W", rng.normal(size=(21, 30))))
+    _check_panels(fig)
+    fig.canvas.draw()  # constrained layout places the panels when drawing
+    for edge in ("x0", "x1"):
+        assert len({round(getattr(ax.get_position(), edge), 3) for ax in _panels(fig)}) == 1, edge
+
+
+def test_sgmtl_figure4_names_each_regularizer():
+    lines = []
+    fig = sgmtl_experiment._figure4(lines.append)
+    titles = [ax.get_title() for ax in _panels(fig)]
+    for name in ("eq. (2): relaxed l1, sqrt(U)", "eq. (4): squared, U", "eq. (5): squared, sqrt(U)"):
+        assert name in titles
+    assert "true memberships (N = 3)" in titles
+    _check_panels(fig)
+    assert lines == ["[sgmtl] figure 4: U-step for the known W of set-1 under eqs. (2), (4), (5) ..."]
+
+
+def test_sgmtl_figure6_shows_the_true_number_of_groups():
+    lines = []
+    fig = sgmtl_experiment._figure6(dict(sgmtl_experiment.CONFIGS["quick"], n_init=1), lines.append)
+    titles = [ax.get_title() for ax in _panels(fig)]
+    assert titles == ["learned U, N = 2", "learned U, N = 4", "learned U, N = 5 (the true N)", "learned U, N = 6",
+                      "true memberships (N = 5)"]
+    assert "true N = 5" in fig.get_suptitle()
+    _check_panels(fig)
+    assert lines == [f"[sgmtl] figure 6: fitting N={N} ..." for N in (2, 4, 5, 6)]
+
+
+def test_gengl_figures_report_each_file(tmp_path):
+    lines = []
+    panels = {"true W": np.eye(4), "GL": -np.eye(4)}
+    figures = gengl_experiment._figures({"gl": panels, "metag": panels}, tmp_path, lines.append)
+    assert figures == [str(tmp_path / "gengl_figure2_gl.png"), str(tmp_path / "gengl_figure2_metag.png")]
+    assert lines == [f"[gengl] wrote {path}" for path in figures]
+    assert all(pathlib.Path(path).stat().st_size > 0 for path in figures)
+
+
+_PAPER_MODELS = {"SGMTL", "SSMTL", "STL", "TwoStageClusMTL"}
+
+
+@pytest.mark.parametrize("module", [sgmtl_experiment, gengl_experiment], ids=lambda m: m.__name__)
+def test_paper_experiments_fit_without_intercept(module):
+    """The papers' models have no intercept: every estimator the paper
+    experiments build says so, whatever the package default."""
+    calls = [node for node in ast.walk(ast.parse(inspect.getsource(module)))
+             if isinstance(node, ast.Call)
+             and (getattr(node.func, "id", None) or getattr(node.func, "attr", None)) in _PAPER_MODELS]
+    assert calls
+    for call in calls:
+        value = {keyword.arg: keyword.value for keyword in call.keywords}.get("fit_intercept")
+        assert isinstance(value, ast.Constant) and value.value is False, ast.unparse(call)
+
+
+def test_cli_docs_describe_every_registered_experiment():
+    text = (ROOT / "docs" / "cli.md").read_text()
+    reproduce = text.split("## `mtlcvx reproduce`")[1].split("## `mtlcvx bench`")[0]
+    for name in experiments.available():
+        assert f"`{name}`" in reproduce, name
+    assert "arrive with their" not in text
+    for behaviour in ("unknown experiment", "--budget", "usage"):
+        assert behaviour in text, behaviour
+
+
 def _reproduce_quick(name, tmp_path_factory):
     out = tmp_path_factory.mktemp(name)
     json_path = out / "result.json"
-    code = main(["reproduce", name, "--quick", "--json", str(json_path), "--out", str(out), "--silent"])
-    return code, json.loads(json_path.read_text()), out
+    progress = io.StringIO()
+    with contextlib.redirect_stderr(progress):
+        code = main(["reproduce", name, "--quick", "--json", str(json_path), "--out", str(out)])
+    return code, json.loads(json_path.read_text()), out, progress.getvalue()
 
 
 @pytest.fixture(scope="module")
@@ -47,19 +302,20 @@ def quick_baselines(tmp_path_factory):
 
 
 def test_reproduce_baselines_quick_writes_table_json_and_figure(quick_baselines):
-    code, payload, out = quick_baselines
+    code, payload, out, progress = quick_baselines
     assert code == 0
     methods = [row["method"] for row in payload["table"]]
     assert methods == ["STL (ridge)", "STL (elastic net)", "AllTasks", "GroupLasso (L21)", "TraceNorm", "ClusMTL"]
     for row in payload["table"]:
         assert row["test_mse"] > 0 and row["fit_seconds"] >= 0
     assert (out / "baselines_weights.png").stat().st_size > 0
+    assert progress.splitlines()[-1] == f"[baselines] wrote {out / 'baselines_weights.png'}"
 
 
 def test_structured_methods_beat_pooling_on_row_sparse_low_rank_tasks(quick_baselines):
     """AllTasks assumes every task equal, which the generator breaks: the
     L21 and trace-norm models, whose assumptions hold, must do better."""
-    _, payload, _ = quick_baselines
+    _, payload, _, _ = quick_baselines
     mse = {row["method"]: row["test_mse"] for row in payload["table"]}
     assert mse["GroupLasso (L21)"] < mse["AllTasks"]
     assert mse["TraceNorm"] < mse["AllTasks"]
@@ -101,7 +357,7 @@ def test_reproduce_sgmtl_quick(quick_sgmtl):
     """Table 2's ordering (SG-MTL below STL and ClusMTL on both sets), the
     dip of Fusion SG-MTL at the true N on set-2, group recovery on set-2,
     and both figures."""
-    code, payload, out = quick_sgmtl
+    code, payload, out, progress = quick_sgmtl
     assert code == 0
     mse = {(row["dataset"], row["method"]): row["mse"] for row in payload["table"]}
     for name in ("set-1", "set-2"):
@@ -115,6 +371,8 @@ def test_reproduce_sgmtl_quick(quick_sgmtl):
     assert recovery["set-1"]["ari_mean"] > 0.7
     for name in ("sgmtl_figure4.png", "sgmtl_figure6.png"):
         assert (out / name).stat().st_size > 0
+        assert f"[sgmtl] wrote {out / name}" in progress.splitlines()
+    assert "[sgmtl] figure 6: fitting N=5 ..." in progress.splitlines()
 
 
 @pytest.fixture(scope="module")
@@ -127,7 +385,7 @@ def test_reproduce_gengl_quick(quick_gengl):
     """The GL scenario is fitted best (within 10 %) by GL; in the MeTaG
     scenario MeTaG beats the methods blind to task groups (GL, rMTFL);
     SSMTL_m is at or near the best in both; the Figure 2 panels exist."""
-    code, payload, out = quick_gengl
+    code, payload, out, progress = quick_gengl
     assert code == 0
     nmse = {(row["scenario"], row["method"]): row["test_nmse"] for row in payload["table"]}
     assert nmse[("gl", "GL")] <= 1.1 * min(v for (s, _), v in nmse.items() if s == "gl") + 1e-3
@@ -136,3 +394,4 @@ def test_reproduce_gengl_quick(quick_gengl):
     assert nmse[("gl", "SSMTL_m")] < 0.05
     for scenario in ("gl", "metag", "rmtfl"):
         assert (out / f"gengl_figure2_{scenario}.png").stat().st_size > 0
+        assert f"[gengl] wrote {out / f'gengl_figure2_{scenario}.png'}" in progress.splitlines()

@@ -5,7 +5,7 @@
 into ``out`` when matplotlib is installed.
 """
 
-import sys
+from ._common import stderr_progress
 
 __all__ = ["REGISTRY", "register", "run", "available"]
 
@@ -32,11 +32,7 @@ def _load():
     from . import baselines, gengl, sgmtl  # noqa: F401  (each registers itself)
 
 
-def _stderr_progress(message):
-    print(message, file=sys.stderr, flush=True)
-
-
-def run(name, quick=False, out=None, progress=_stderr_progress):
+def run(name, quick=False, out=None, progress=stderr_progress):
     """Run a registered experiment; ``progress`` receives one line per step
     (``None`` for silence)."""
     _load()

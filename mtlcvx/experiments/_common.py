@@ -1,15 +1,19 @@
-"""Pieces every experiment uses: validation-based model choice and table
-formatting."""
+"""Pieces every experiment uses: validation-based model choice, table
+formatting and the progress printer."""
 
 import itertools
+import math
+import numbers
+import sys
 import time
 
 import numpy as np
 from sklearn.base import clone
 
 from ..metrics import mse
+from ..plotting import save_figure
 
-__all__ = ["param_grid", "select_and_fit", "format_table"]
+__all__ = ["param_grid", "select_and_fit", "format_table", "stderr_progress", "write_figure"]
 
 
 def param_grid(**values):
@@ -42,21 +46,83 @@ def select_and_fit(estimator, grid, train, validation_size=0.25, random_state=0)
     return fitted, best, time.perf_counter() - start
 
 
-def _fmt(value):
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)
+def stderr_progress(message):
+    """The progress printer of the CLI and of :func:`mtlcvx.experiments.run`:
+    stderr, so that the tables on stdout stay clean to redirect, flushed so
+    that each line shows while the next step runs."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def write_figure(fig, path, progress, tag):
+    """Save ``fig`` to ``path`` and report it: drawing is an experiment's
+    last phase, and without a line it looks hung."""
+    save_figure(fig, path)
+    progress(f"[{tag}] wrote {path}")
+    return str(path)
+
+
+#: Significant digits of the smallest non-zero number of a float column.
+_DIGITS = 3
+#: More decimals than this and a column switches to scientific notation.
+_MAX_DECIMALS = 6
+_MISSING = "-"
+
+
+def _is_missing(value):
+    # bench fills its own missing cells with "-" before calling us
+    return value is None or (isinstance(value, str) and value == _MISSING)
+
+
+def _is_number(value):
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _float_format(values):
+    """One format for a column of floats: fixed decimals, as many as give the
+    smallest non-zero entry ``_DIGITS`` significant digits, so that the
+    decimal points line up; scientific when that would take more than
+    ``_MAX_DECIMALS`` decimals (gaps of 1e-9) or the entries are huge."""
+    sizes = [abs(v) for v in values if math.isfinite(v) and v != 0]
+    if not sizes:
+        return f".{_DIGITS - 1}f"
+    decimals = max(0, _DIGITS - 1 - math.floor(math.log10(min(sizes))))
+    if decimals > _MAX_DECIMALS or max(sizes) >= 1e6:
+        return f".{_DIGITS - 1}e"
+    return f".{decimals}f"
+
+
+def _column_cells(values):
+    """Cells of one column and whether it is numeric (right-aligned)."""
+    present = [v for v in values if not _is_missing(v)]
+    if not present or not all(_is_number(v) for v in present):
+        return [_MISSING if _is_missing(v) else str(v) for v in values], False
+    if all(isinstance(v, numbers.Integral) for v in present):
+        spec = "d"
+    else:
+        spec = _float_format([float(v) for v in present])
+    return [_MISSING if _is_missing(v) else format(v, spec) for v in values], True
 
 
 def format_table(rows, columns=None, title=None):
-    """Plain-text table of a list of dicts."""
+    """Plain-text table of a list of dicts.
+
+    Numbers are right-aligned, one format per column (fixed decimals, or
+    scientific notation when the column spans tiny values); text is
+    left-aligned; ``None`` (and a cell that already is ``"-"``) shows as
+    ``-``.
+    """
     if not rows:
         return "(empty table)"
     columns = columns or list(rows[0])
-    cells = [[_fmt(row.get(c, "")) for c in columns] for row in rows]
-    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
+    body, numeric = zip(*(_column_cells([row.get(c) for row in rows]) for c in columns))
+    widths = [max(len(c), *map(len, cells)) for c, cells in zip(columns, body)]
+
+    def line(cells):
+        return "  ".join(cell.rjust(w) if right else cell.ljust(w)
+                         for cell, w, right in zip(cells, widths, numeric)).rstrip()
+
     lines = [title] if title else []
-    lines.append("  ".join(c.ljust(w) for c, w in zip(columns, widths)))
+    lines.append(line(columns))
     lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths)) for r in cells]
+    lines += [line(cells) for cells in zip(*body)]
     return "\n".join(lines)

@@ -16,10 +16,10 @@ import numpy as np
 from .. import models
 from ..datasets import make_sparse_low_rank
 from ..metrics import mse, support_f1
-from ..plotting import MATPLOTLIB_NOTICE, have_matplotlib, plot_heatmaps
+from ..plotting import MATPLOTLIB_NOTICE, have_matplotlib, heatmaps_figure
 from ..terms import L21, NuclearNorm
 from . import register
-from ._common import format_table, param_grid, select_and_fit
+from ._common import format_table, param_grid, select_and_fit, write_figure
 
 __all__ = ["run_baselines", "CONFIGS"]
 
@@ -92,9 +92,8 @@ def run_baselines(quick=False, out=None, progress=lambda message: None):
     figures, notices = [], []
     if out is not None:
         if have_matplotlib():
-            path = out / "baselines_weights.png"
-            plot_heatmaps(figure_weights, path, title="true and learned W (seed 0)", shared_scale=True)
-            figures.append(str(path))
+            figure = heatmaps_figure(figure_weights, title="true and learned W (seed 0)", shared_scale=True)
+            figures.append(write_figure(figure, out / "baselines_weights.png", progress, "baselines"))
         else:
             notices.append(MATPLOTLIB_NOTICE)
     title = (f"baselines: test MSE over {seeds} seeds (T={config['n_tasks']}, d={config['n_features']}, "

@@ -16,9 +16,9 @@ import numpy as np
 from ..datasets import GENGL_SCENARIOS, make_gengl_scenario
 from ..metrics import nmse, support_f1
 from ..models import SSMTL
-from ..plotting import MATPLOTLIB_NOTICE, have_matplotlib, plot_heatmaps
+from ..plotting import MATPLOTLIB_NOTICE, have_matplotlib, heatmaps_figure
 from . import register
-from ._common import format_table, param_grid
+from ._common import format_table, param_grid, write_figure
 
 __all__ = ["run_gengl", "CONFIGS"]
 
@@ -46,37 +46,56 @@ def _grid(names, config):
     return param_grid(**{name: values[name] for name in names})
 
 
+def _best_fit(preset, names, config, train, val):
+    """The fit with the lowest validation nMSE over the grid, and its parameters."""
+    best = None
+    for params in _grid(names, config):
+        est = SSMTL(preset=preset, h=2, tol=config["tol"], fit_intercept=False, **params).fit(train)
+        score = nmse(val.ys, est.predict(val))
+        if best is None or score < best[0]:
+            best = (score, est, params)
+    return best[1], best[2]
+
+
+def _scenario_rows(scenario, config, progress):
+    """Table rows of one scenario, and Figure 2's panels ``{title: W}``."""
+    data, W_true, _ = make_gengl_scenario(scenario, random_state=0)
+    train, val, test = _split_622(data, seed=0)
+    panels = {"true W": W_true}
+    threshold = 1e-2 * np.abs(W_true).max()
+    rows = []
+    for method, (preset, names) in _METHODS.items():
+        est, params = _best_fit(preset, names, config, train, val)
+        W = np.where(np.abs(est.coef_) > threshold, est.coef_, 0.0)
+        row = {"scenario": scenario, "method": method, "test_nmse": nmse(test.ys, est.predict(test)),
+               "support_f1": support_f1(W_true, W), "params": {k: float(v) for k, v in params.items()}}
+        rows.append(row)
+        panels[method] = est.coef_
+        progress(f"[gengl] {scenario:<5} {method:<8} test nMSE {row['test_nmse']:.4f}  "
+                 f"support F1 {row['support_f1']:.3f}")
+    return rows, panels
+
+
+def _figures(panels_by_scenario, out, progress):
+    return [write_figure(heatmaps_figure(panels, title=f"Figure 2, {scenario} scenario: true and learned W",
+                                         shared_scale=True),
+                         out / f"gengl_figure2_{scenario}.png", progress, "gengl")
+            for scenario, panels in panels_by_scenario.items()]
+
+
 @register("gengl", "GenGL/SSMTL paper, Section 6.1: three synthetic scenarios, Figure 2, nMSE and support F1")
 def run_gengl(quick=False, out=None, progress=lambda message: None):
     config = CONFIGS["quick" if quick else "full"]
-    rows, figures, notices = [], [], []
+    rows, panels_by_scenario = [], {}
     for scenario in GENGL_SCENARIOS:
-        data, W_true, _ = make_gengl_scenario(scenario, random_state=0)
-        train, val, test = _split_622(data, seed=0)
-        panels = {"true W": W_true}
-        threshold = 1e-2 * np.abs(W_true).max()
-        for method, (preset, names) in _METHODS.items():
-            best = None
-            for params in _grid(names, config):
-                est = SSMTL(preset=preset, h=2, tol=config["tol"], **params).fit(train)
-                score = nmse(val.ys, est.predict(val))
-                if best is None or score < best[0]:
-                    best = (score, est, params)
-            _, est, params = best
-            W = np.where(np.abs(est.coef_) > threshold, est.coef_, 0.0)
-            row = {"scenario": scenario, "method": method, "test_nmse": nmse(test.ys, est.predict(test)),
-                   "support_f1": support_f1(W_true, W), "params": {k: float(v) for k, v in params.items()}}
-            rows.append(row)
-            panels[method] = est.coef_
-            progress(f"[gengl] {scenario:<5} {method:<8} test nMSE {row['test_nmse']:.4f}  "
-                     f"support F1 {row['support_f1']:.3f}")
-        if out is not None:
-            if have_matplotlib():
-                path = out / f"gengl_figure2_{scenario}.png"
-                figures.append(str(plot_heatmaps(panels, path, title=f"Figure 2, {scenario} scenario",
-                                                 shared_scale=True)))
-            elif MATPLOTLIB_NOTICE not in notices:
-                notices.append(MATPLOTLIB_NOTICE)
+        scenario_rows, panels_by_scenario[scenario] = _scenario_rows(scenario, config, progress)
+        rows += scenario_rows
+    figures, notices = [], []
+    if out is not None:
+        if have_matplotlib():
+            figures = _figures(panels_by_scenario, out, progress)
+        else:
+            notices.append(MATPLOTLIB_NOTICE)
     text = format_table(rows, ["scenario", "method", "test_nmse", "support_f1"],
                         "GenGL scenarios: test nMSE and support F1 (hyperparameters on a 6:2:2 validation split)")
     return {"experiment": "gengl", "quick": quick, "config": config, "table": rows, "figures": figures,

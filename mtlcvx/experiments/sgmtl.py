@@ -11,8 +11,10 @@ synthetic sets.
 * **Table 2 (lower)**: CV MSE of Fusion SG-MTL on set-2 as ``N`` varies
   (``lam`` chosen as above for each ``N``; ``mu`` fixed).
 * **Figure 4**: memberships ``U`` found by the U-step for the *known* ``W``
-  of set-1 under eqs. (2), (4) and (5).
-* **Figure 6**: ``U`` learned by SG-MTL on set-2 with ``N = 2, 4, 6``.
+  of set-1 under eqs. (2), (4) and (5), below that ``W``, with the true
+  memberships.
+* **Figure 6**: ``U`` learned by SG-MTL on set-2 with ``N = 2, 4, 6`` (the
+  paper's panels) and with the true ``N = 5``, above the true memberships.
 * **Group recovery**: adjusted Rand index of ``labels_`` against the true
   groups over several seeds of each set.
 """
@@ -23,9 +25,9 @@ from ..datasets import make_sgmtl_set1, make_sgmtl_set2
 from ..metrics import adjusted_rand, mse
 from ..models import SGMTL, STL, TwoStageClusMTL
 from ..models.sgmtl import reassign_tasks, sgmtl_u_objective, u_step
-from ..plotting import MATPLOTLIB_NOTICE, have_matplotlib, plot_heatmaps
+from ..plotting import MATPLOTLIB_NOTICE, have_matplotlib, memberships_figure, order_groups
 from . import register
-from ._common import format_table, param_grid, select_and_fit
+from ._common import format_table, param_grid, select_and_fit, write_figure
 
 __all__ = ["run_sgmtl", "CONFIGS", "PAPER_TABLE2"]
 
@@ -50,6 +52,16 @@ CONFIGS = {
 
 _SETS = {"set-1": (make_sgmtl_set1, 3), "set-2": (make_sgmtl_set2, 5)}
 
+#: Figure 4's panels: title (equation, then its regulariser) and ``regularizer``.
+FIGURE4_REGULARIZERS = {
+    "eq. (2): relaxed l1, sqrt(U)": "l1",
+    "eq. (4): squared, U": "squared",
+    "eq. (5): squared, sqrt(U)": "sqrt",
+}
+#: Figure 6's numbers of groups: the paper's 2, 4, 6 and set-2's true 5.
+FIGURE6_N = (2, 4, 5, 6)
+_ORDER_NOTE = "(learned groups ordered by the first task they hold)"
+
 
 def _methods(n_groups, config):
     n_init = config["n_init"]
@@ -58,8 +70,9 @@ def _methods(n_groups, config):
                 param_grid(lam=config["stl_lam"], l1_ratio=[0.5, 0.9])),
         "ClusMTL": (TwoStageClusMTL(n_clusters=n_groups, fit_intercept=False, random_state=0),
                     param_grid(lam=config["clus_lam"], stl_lam=[1.0])),
-        "SG-MTL": (SGMTL(n_groups=n_groups, n_init=n_init, random_state=0), param_grid(lam=config["lam"])),
-        "Fusion SG-MTL": (SGMTL(n_groups=n_groups, n_init=n_init, random_state=0),
+        "SG-MTL": (SGMTL(n_groups=n_groups, n_init=n_init, random_state=0, fit_intercept=False),
+                   param_grid(lam=config["lam"])),
+        "Fusion SG-MTL": (SGMTL(n_groups=n_groups, n_init=n_init, random_state=0, fit_intercept=False),
                           param_grid(lam=config["lam"], mu=config["mu"])),
     }
 
@@ -93,7 +106,7 @@ def _table2_lower(config, progress):
     mu = config["mu"][0]
     rows = []
     for N in config["n_values"]:
-        estimator = SGMTL(n_groups=N, mu=mu, n_init=config["n_init"], random_state=0)
+        estimator = SGMTL(n_groups=N, mu=mu, n_init=config["n_init"], random_state=0, fit_intercept=False)
         mean, std, _ = _cv_mse(data, estimator, param_grid(lam=config["lam"]), config["folds"],
                                config["max_folds"]["set-2"])
         rows.append({"method": "Fusion SG-MTL", "n_groups": N, "mse": mean, "mse_std": std,
@@ -105,10 +118,10 @@ def _table2_lower(config, progress):
 def _figure4_memberships(n_starts=5):
     """U-step (projected gradient, then task reassignment) for the known W
     of set-1 under eqs. (2), (4), (5); the lowest objective of a few
-    random starts."""
+    random starts.  Returns ``({title: U}, W, groups)``."""
     _, W, groups = make_sgmtl_set1(random_state=0)
     out = {}
-    for label, regularizer in (("eq. (2)", "l1"), ("eq. (4)", "squared"), ("eq. (5)", "sqrt")):
+    for label, regularizer in FIGURE4_REGULARIZERS.items():
         best = None
         for seed in range(n_starts):
             U = np.random.default_rng(seed).dirichlet(np.ones(3), size=W.shape[1]).T
@@ -121,7 +134,39 @@ def _figure4_memberships(n_starts=5):
             if best is None or value < best[0]:
                 best = (value, U)
         out[label] = best[1]
-    return out, groups
+    return out, W, groups
+
+
+def _true_memberships(groups):
+    return np.eye(groups.max() + 1)[:, groups]
+
+
+def _figure4(progress):
+    progress("[sgmtl] figure 4: U-step for the known W of set-1 under eqs. (2), (4), (5) ...")
+    memberships, W, groups = _figure4_memberships()
+    panels = {label: order_groups(U) for label, U in memberships.items()}
+    panels[f"true memberships (N = {groups.max() + 1})"] = _true_memberships(groups)
+    return memberships_figure(panels, weights=("known W of set-1", W),
+                              title=f"Figure 4: U found by the U-step for the known W of set-1\n{_ORDER_NOTE}")
+
+
+def _figure6(config, progress):
+    data, _, groups = make_sgmtl_set2(random_state=0)
+    true_n = groups.max() + 1
+    panels = {}
+    for N in FIGURE6_N:
+        progress(f"[sgmtl] figure 6: fitting N={N} ...")
+        est = SGMTL(n_groups=N, lam=0.1, n_init=config["n_init"], random_state=0, fit_intercept=False).fit(data)
+        which = " (the true N)" if N == true_n else ""
+        panels[f"learned U, N = {N}{which}"] = order_groups(est.groups_)
+    panels[f"true memberships (N = {true_n})"] = _true_memberships(groups)
+    return memberships_figure(panels,
+                              title=f"Figure 6: U learned by SG-MTL on set-2, true N = {true_n}\n{_ORDER_NOTE}")
+
+
+def _figures(config, out, progress):
+    return [write_figure(_figure4(progress), out / "sgmtl_figure4.png", progress, "sgmtl"),
+            write_figure(_figure6(config, progress), out / "sgmtl_figure6.png", progress, "sgmtl")]
 
 
 def _group_recovery(config, progress):
@@ -130,7 +175,8 @@ def _group_recovery(config, progress):
         scores = []
         for seed in range(config["ari_seeds"]):
             data, _, groups = maker(random_state=seed)
-            est = SGMTL(n_groups=n_groups, lam=0.1, n_init=config["n_init"], random_state=seed).fit(data)
+            est = SGMTL(n_groups=n_groups, lam=0.1, n_init=config["n_init"], random_state=seed,
+                        fit_intercept=False).fit(data)
             scores.append(adjusted_rand(groups, est.labels_))
         rows.append({"dataset": name, "ari": scores, "ari_mean": float(np.mean(scores)),
                      "ari_min": float(np.min(scores)), "fraction_ari_1": float(np.mean(np.isclose(scores, 1.0)))})
@@ -147,16 +193,7 @@ def run_sgmtl(quick=False, out=None, progress=lambda message: None):
     figures, notices = [], []
     if out is not None:
         if have_matplotlib():
-            memberships, _ = _figure4_memberships()
-            _, W_true, _ = make_sgmtl_set1(random_state=0)
-            panels = {"W (known, set-1)": W_true, **memberships}
-            figures.append(str(plot_heatmaps(panels, out / "sgmtl_figure4.png", xlabel="task",
-                                             title="Figure 4: U for a known W under (2), (4), (5)")))
-            data, _, _ = make_sgmtl_set2(random_state=0)
-            learned = {f"N={N}": SGMTL(n_groups=N, lam=0.1, n_init=config["n_init"], random_state=0).fit(data).groups_
-                       for N in (2, 4, 6)}
-            figures.append(str(plot_heatmaps(learned, out / "sgmtl_figure6.png", xlabel="task",
-                                             title="Figure 6: learned U on set-2 (true N = 5)")))
+            figures = _figures(config, out, progress)
         else:
             notices.append(MATPLOTLIB_NOTICE)
     text = "\n\n".join([
