@@ -297,3 +297,26 @@ def test_u_gradient_of_an_empty_group_is_the_one_sided_derivative(regularizer):
             assert G[0, t] == np.inf and fd > 1e2
         else:
             assert abs(G[0, t] - fd) <= 1e-4 * max(1.0, abs(fd))
+
+
+@pytest.mark.parametrize("regularizer", REGULARIZERS)
+def test_merging_groups_never_raises_the_objective(regularizer):
+    _, W, _ = make_sgmtl_set1(random_state=2)
+    U0 = _random_U(3, 30, 4)
+    U1, _ = mc.models.sgmtl.merge_groups(W, U0, 1.0, 0.1, regularizer)
+    assert sgmtl_u_objective(W, U1, 1.0, 0.1, regularizer) <= sgmtl_u_objective(W, U0, 1.0, 0.1, regularizer) * (1 + 1e-12)
+    np.testing.assert_allclose(U1.sum(axis=0), 1.0)
+
+
+def test_merging_reaches_the_single_group_of_the_relaxed_regularizer():
+    """Under (2) the U-step and reassignment stop at a tie with two or three
+    groups (seed 0 gives two); merging reaches the single group, the paper's
+    Figure 4(b) caption, at the same objective (rel 1e-12)."""
+    from mtlcvx.models.sgmtl import merge_groups, reassign_tasks
+
+    _, W, _ = make_sgmtl_set1(random_state=0)
+    U, _ = u_step(W, _random_U(3, 30, 0), 1.0, 0.0, "l1", n_steps=2000)
+    U, _ = reassign_tasks(W, U, 1.0, 0.0, "l1")
+    merged, n_merges = merge_groups(W, U, 1.0, 0.0, "l1")
+    assert n_merges >= 1 and np.sum(merged.any(axis=1)) == 1
+    assert rel(sgmtl_u_objective(W, merged, 1.0, 0.0, "l1"), sgmtl_u_objective(W, U, 1.0, 0.0, "l1")) <= 1e-12

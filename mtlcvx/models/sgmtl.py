@@ -51,7 +51,8 @@ from ..solvers import dispatch, project_columns_to_simplex, ridge_closed_form
 from ..terms import SCALINGS, SGMTL_REGULARIZERS, ScaledGroupNorms, make_loss, sgmtl_weights
 from .base import LinearMultiTaskModel
 
-__all__ = ["SGMTL", "sgmtl_u_gradient", "sgmtl_u_objective", "fusion_penalty", "u_step", "reassign_tasks"]
+__all__ = ["SGMTL", "sgmtl_u_gradient", "sgmtl_u_objective", "fusion_penalty", "u_step", "reassign_tasks",
+           "merge_groups"]
 
 
 def fusion_penalty(U, mu):
@@ -196,6 +197,44 @@ def reassign_tasks(W, U, lam, mu=0.0, regularizer="sqrt", max_sweeps=20):
         if not moved:
             break
     return U, n_moves
+
+
+def merge_groups(W, U, lam, mu=0.0, regularizer="sqrt", rtol=1e-12):
+    """Fold whole groups into others (``U[a] += U[b]``, ``U[b] = 0``)
+    whenever that does not raise the U-objective by more than ``rtol``
+    (relative), until no merge is accepted.  Never increases the objective
+    beyond that tolerance.
+
+    Why: under the relaxed (2) the U-objective is concave in ``U`` and, sqrt
+    being subadditive, merging groups never raises it; every grouping that
+    keeps each true group together ties with the single group (the paper's
+    Figure 4 caption), and single-task moves cannot walk from one tie to
+    another without climbing.  Merging breaks the tie toward fewer groups.
+
+    Returns
+    -------
+    U : ndarray (N, T)
+    n_merges : int
+    """
+    U = U.copy()
+    n_merges = 0
+    current = sgmtl_u_objective(W, U, lam, mu, regularizer)
+    merged = True
+    while merged:
+        merged = False
+        active = np.flatnonzero(U.any(axis=1))
+        for a in active:
+            for b in active:
+                if a == b or not U[b].any() or not U[a].any():
+                    continue
+                V = U.copy()
+                V[a] += V[b]
+                V[b] = 0.0
+                value = sgmtl_u_objective(W, V, lam, mu, regularizer)
+                if value <= current + rtol * max(1.0, abs(current)):
+                    U, current, merged = V, value, True
+                    n_merges += 1
+    return U, n_merges
 
 
 class SGMTL(LinearMultiTaskModel):
