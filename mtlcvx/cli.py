@@ -29,21 +29,22 @@ def _reproduce(args):
     out = pathlib.Path(args.out) if args.out else pathlib.Path("mtlcvx_results") / args.name
     out.mkdir(parents=True, exist_ok=True)
     result = experiments.run(args.name, quick=args.quick, out=out, progress=None if args.silent else stderr_progress)
-    print(result["text"])
-    for notice in result.get("notices", []):
-        print(notice)
-    for figure in result.get("figures", []):
-        print(f"figure: {figure}")
-    if args.json:
-        _write_json(args.json, {k: v for k, v in result.items() if k != "text"})
-    return 0
+    return _report(result, args)
 
 
 def _bench(args):
     from .bench import run_bench
 
-    result = run_bench(quick=args.quick, budget=args.budget, progress=stderr_progress)
+    return _report(run_bench(quick=args.quick, budget=args.budget, progress=stderr_progress), args)
+
+
+def _report(result, args):
+    """Print a run's table, notices and figures; write its JSON if asked."""
     print(result["text"])
+    for notice in result.get("notices", []):
+        print(notice)
+    for figure in result.get("figures", []):
+        print(f"figure: {figure}")
     if args.json:
         _write_json(args.json, {k: v for k, v in result.items() if k != "text"})
     return 0

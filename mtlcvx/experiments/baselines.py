@@ -17,7 +17,7 @@ from .. import models
 from ..datasets import make_sparse_low_rank
 from ..metrics import mse, support_f1
 from ..plotting import MATPLOTLIB_NOTICE, have_matplotlib, heatmaps_figure
-from ..terms import L21, NuclearNorm
+from ..terms import L21, NuclearNorm, SquaredLoss, lambda_max
 from . import register
 from ._common import format_table, param_grid, select_and_fit, write_figure
 
@@ -32,9 +32,8 @@ _FRACTIONS = (0.01, 0.03, 0.1, 0.3)
 
 
 def _lam_max(train, norm):
-    centred, _, _ = train.centered()
-    G = np.column_stack([X.T @ y for X, y in centred])
-    return norm.dual_norm(G)
+    """``lam_max`` on the centred data the estimators (with intercepts) fit."""
+    return lambda_max(norm, SquaredLoss().bind(train.centered()[0]))
 
 
 def _methods(train):

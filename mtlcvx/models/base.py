@@ -16,6 +16,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._validation import Boolean, Options, check_hyperparameters
 from ..data import MultiTaskData, as_multitask_data
 from ..solvers import dispatch
+from ..terms import SCALINGS
 
 __all__ = ["MultiTaskEstimator", "LinearMultiTaskModel"]
 
@@ -97,7 +98,9 @@ class LinearMultiTaskModel(MultiTaskEstimator):
     a reference needs (SG-MTL's memberships) comes from
     ``_fitted_reference_params()``.
 
-    With ``fit_intercept=True`` (the default of every estimator) each task
+    Every linear model has ``scaling`` (``"sum"`` or ``"mean"``: the loss
+    scaling of :class:`mtlcvx.terms.SquaredLoss`).  With
+    ``fit_intercept=True`` (the default of every estimator) each task
     gets its own unpenalised intercept ``intercept_[t]``, obtained, exactly
     for the squared loss, by centring every task's ``X_t`` and ``y_t`` and
     fitting the centred problem.  ``solver="reference"`` fits with the
@@ -105,7 +108,11 @@ class LinearMultiTaskModel(MultiTaskEstimator):
     ``reference_result_``).
     """
 
-    _hyperparameters = {"fit_intercept": Boolean(), "solver": Options("fast", "reference")}
+    _hyperparameters = {
+        "fit_intercept": Boolean(),
+        "solver": Options("fast", "reference"),
+        "scaling": Options(*SCALINGS),
+    }
 
     # -- to implement --------------------------------------------------
     def _reference_model(self, data):
@@ -127,17 +134,11 @@ class LinearMultiTaskModel(MultiTaskEstimator):
             return data.centered()
         return data, np.zeros((data.n_features, data.n_tasks)), np.zeros(data.n_tasks)
 
-    def fit(self, Xs, ys=None):
-        """Fit on ``Xs``, ``ys`` (lists of per-task arrays) or on a
-        :class:`~mtlcvx.MultiTaskData` passed as ``Xs``; returns ``self``."""
-        data = as_multitask_data(Xs, ys)
-        self._check_hyperparameters(data)
+    def _fit(self, data):
         centred, X_means, y_means = self._prepare(data, None)
         W = self._fit_weights(centred)
         self.coef_ = W
         self.intercept_ = y_means - np.einsum("dt,dt->t", X_means, W)
-        self.n_tasks_, self.n_features_in_ = data.n_tasks, data.n_features
-        return self
 
     def _fit_weights(self, data):
         """``W`` for the (centred) data: the reference, or the fast solver

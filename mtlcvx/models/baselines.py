@@ -15,7 +15,7 @@ from .. import reference
 from .._validation import Integer, Options, Real
 from ..data import MultiTaskData
 from ..solvers import dispatch
-from ..terms import SCALINGS, ClusteredPenalty, make_loss
+from ..terms import ClusteredPenalty, make_loss
 from .base import LinearMultiTaskModel
 
 __all__ = ["STL", "AllTasks", "GroupLasso", "TraceNorm", "ClusMTL", "TwoStageClusMTL"]
@@ -23,7 +23,6 @@ __all__ = ["STL", "AllTasks", "GroupLasso", "TraceNorm", "ClusMTL", "TwoStageClu
 
 class _SquaredLossEstimator(LinearMultiTaskModel):
     _hyperparameters = {
-        "scaling": Options(*SCALINGS),
         "tol": Real(low=0, low_inclusive=False),
         "max_iter": Integer(low=1),
     }
@@ -266,7 +265,6 @@ class TwoStageClusMTL(LinearMultiTaskModel):
         "lam": Real(low=0),
         "stl_lam": Real(low=0),
         "l1_ratio": Real(0, 1),
-        "scaling": Options(*SCALINGS),
     }
 
     def __init__(self, n_clusters=2, lam=1.0, stl_lam=1.0, l1_ratio=0.5, scaling="sum", fit_intercept=True,

@@ -47,8 +47,8 @@ import numpy as np
 
 from .. import reference
 from .._validation import Anything, Integer, Options, Real
-from ..solvers import SmoothingGradient, dispatch
-from ..terms import GENGL_PRESETS, SCALINGS, GenGL, gengl_operator, gengl_preset, preset_weights
+from ..solvers import SmoothingGradient
+from ..terms import GENGL_PRESETS, GenGL, gengl_operator, gengl_preset, preset_weights
 from .base import LinearMultiTaskModel
 
 __all__ = ["SSMTL"]
@@ -103,7 +103,6 @@ class SSMTL(LinearMultiTaskModel):
         "smoothing": Real(low=0, low_inclusive=False),
         "tol": Real(low=0, low_inclusive=False),
         "max_iter": Integer(low=1),
-        "scaling": Options(*SCALINGS),
         "preset": Anything(),  # a name or a list: checked by _operators
     }
 

@@ -48,7 +48,7 @@ from .. import reference
 from .._errors import ConvergenceWarning
 from .._validation import Integer, Options, Real, RealArray
 from ..solvers import dispatch, project_columns_to_simplex, ridge_closed_form
-from ..terms import SCALINGS, SGMTL_REGULARIZERS, ScaledGroupNorms, make_loss, sgmtl_weights
+from ..terms import SGMTL_REGULARIZERS, ScaledGroupNorms, make_loss, sgmtl_weights
 from .base import LinearMultiTaskModel
 
 __all__ = ["SGMTL", "sgmtl_u_gradient", "sgmtl_u_objective", "fusion_penalty", "u_step", "reassign_tasks",
@@ -301,7 +301,6 @@ class SGMTL(LinearMultiTaskModel):
         "n_init": Integer(low=1),
         "max_iter": Integer(low=1),
         "tol": Real(low=0),
-        "scaling": Options(*SCALINGS),
         "wstep_tol": Real(low=0, low_inclusive=False),
         "ustep_iter": Integer(low=1),
     }
