@@ -2,6 +2,7 @@
 
 import pathlib
 import re
+import textwrap
 
 import matplotlib
 import pytest
@@ -10,7 +11,8 @@ matplotlib.use("Agg")
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
-BLOCK = re.compile(r"```python\n(.*?)```", re.S)
+# a block inside a list item is indented like the item: dedent it
+BLOCK = re.compile(r"^([ \t]*)```python\n(.*?)^[ \t]*```", re.S | re.M)
 
 
 def test_every_page_is_found():
@@ -21,5 +23,5 @@ def test_every_page_is_found():
 def test_code_blocks_run(page, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     namespace = {"__name__": "__docs__"}
-    for block in BLOCK.findall(page.read_text()):
-        exec(compile(block, str(page), "exec"), namespace)
+    for _, block in BLOCK.findall(page.read_text()):
+        exec(compile(textwrap.dedent(block), str(page), "exec"), namespace)
