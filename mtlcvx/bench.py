@@ -24,6 +24,7 @@ import time
 import warnings
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from . import reference
 from ._errors import SolverError
@@ -236,7 +237,14 @@ def _peer_row(size, progress):
 
 
 def run_bench(quick=False, budget=120.0, progress=lambda message: None):
-    """Run the benchmark; returns ``{"rows": [...], "text": table}``."""
+    """Run the benchmark with single-threaded BLAS (as the reference solvers
+    run; and timings stay meaningful on a busy machine); returns
+    ``{"rows": [...], "text": table}``."""
+    with threadpool_limits(limits=1):
+        return _run_bench(quick, budget, progress)
+
+
+def _run_bench(quick, budget, progress):
     rows = []
     for problem, size in QUICK_CASES if quick else CASES:
         rows += _reference_rows(problem, size, *_baseline_case(problem, size), budget, progress)

@@ -5,6 +5,8 @@
 into ``out`` when matplotlib is installed.
 """
 
+from threadpoolctl import threadpool_limits
+
 from ._common import stderr_progress
 
 __all__ = ["REGISTRY", "register", "run", "available"]
@@ -34,9 +36,16 @@ def _load():
 
 def run(name, quick=False, out=None, progress=stderr_progress):
     """Run a registered experiment; ``progress`` receives one line per step
-    (``None`` for silence)."""
+    (``None`` for silence).
+
+    BLAS and OpenMP (scikit-learn's k-means) run single-threaded for the
+    duration: the experiments are thousands of small fits, where threads
+    only compete with each other and with whatever else the machine runs (``reproduce sgmtl
+    --quick`` with both cores busy: 122 s with OpenBLAS's threads, 49 s
+    with one; 31 s either way on an idle machine; measured)."""
     _load()
     if name not in REGISTRY:
         raise ValueError(f"unknown experiment {name!r}; available: {sorted(REGISTRY)}")
     func, _ = REGISTRY[name]
-    return func(quick=quick, out=out, progress=progress or (lambda message: None))
+    with threadpool_limits(limits=1):
+        return func(quick=quick, out=out, progress=progress or (lambda message: None))

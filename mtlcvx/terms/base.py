@@ -151,10 +151,8 @@ class BoundPenalty:
         self.term = term
         self.weight = float(weight)
         self.params = dict(params)
-
-    @property
-    def capabilities(self):
-        return capabilities(self.term)
+        # read once: solvers ask at every iteration
+        self.capabilities = capabilities(term)
 
     def __getattr__(self, name):
         # capabilities the term lacks stay missing; flags and term-specific
