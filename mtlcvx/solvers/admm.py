@@ -1,11 +1,12 @@
 """ADMM for a smooth loss plus norms of column-scaled copies of ``W``:
 
-    min_W  f(W) + sum_g h(W diag(p_g)),
+    min_W  f(W) + ridge ||W||_F^2 + sum_g h(W diag(p_g)),
 
-``p_g`` (row g of ``P``, ``N x T``) nonnegative, ``h`` the L21 norm or its
-square: the term :class:`mtlcvx.terms.ScaledGroupNorms`, whose ``inner``
-``h`` supplies the prox and the dual norm used here.  The SG-MTL W-step is
-this problem; so is any sum of task-weighted L21 norms or of their squares.
+``p_g`` (row g of ``P``, ``N x T``) nonnegative, ``h`` a norm or a squared
+norm: the terms :class:`mtlcvx.terms.ColumnScaledNorms`, whose ``inner``
+``h`` supplies the prox and the dual norm used here.  The SG-MTL W-step
+(``h`` the squared L21 norm) and the BiGMTL lower level (``h`` the trace
+norm, with a ridge) are this problem.
 
 Splitting ``Z_g = W diag(p_g)`` (scaled dual ``Y_g``):
 
@@ -41,9 +42,16 @@ def _scaled_value(h, W, P):
     return h.value(W[None] * P[:, None, :])
 
 
-def _dual_gap(ls, h, power, W, theta, P):
-    """Relative duality gap at ``W`` with group duals ``theta`` (N, d, T)."""
+def _dual_gap(ls, h, power, W, theta, P, ridge):
+    """Relative duality gap at ``W`` with group duals ``theta`` (N, d, T).
+
+    A ridge ``ridge ||W||_F^2`` is folded into the loss by the augmentation
+    ``X_t -> [X_t; sqrt(2 ridge / s_t) I]``, ``y_t -> [y_t; 0]`` (as in
+    :func:`~mtlcvx.solvers.norm_penalized_gap`)."""
     grad, rr, ry = ls.stats(W)
+    if ridge:
+        grad = grad + 2.0 * ridge * W
+        rr = rr + 2.0 * ridge * np.einsum("dt,dt->t", W, W) / ls.s
     c = np.einsum("gt,gt->t", P, P)
     primal = 0.5 * ls.s @ rr + _scaled_value(h, W, P)
     # correct theta along p_g: sum_g p_gt theta_g[:, t] = -grad[:, t]
@@ -76,8 +84,9 @@ def _sparsest(objective, W, Z, P, c):
     return W_z if objective(W_z) <= objective(W) else W
 
 
-def admm_scaled_group_norms(datafit, penalty, W0, tol=1e-9, max_iter=20_000, rho=None, check_every=10, warn=True):
-    """Solve ``min_W f(W) + weight * sum_g h(W diag(p_g))``.
+def admm_scaled_group_norms(datafit, penalty, W0, ridge=0.0, tol=1e-9, max_iter=20_000, rho=None, check_every=10,
+                            warn=True):
+    """Solve ``min_W f(W) + ridge ||W||_F^2 + weight * sum_g h(W diag(p_g))``.
 
     Parameters
     ----------
@@ -85,9 +94,11 @@ def admm_scaled_group_norms(datafit, penalty, W0, tol=1e-9, max_iter=20_000, rho
         The squared loss (``kind == "squared"``) gets exact W-updates and
         the duality-gap stop; any other needs ``grad`` and ``lipschitz``
         (linearised W-updates, residual stop).
-    penalty : bound :class:`~mtlcvx.terms.ScaledGroupNorms`
+    penalty : bound :class:`~mtlcvx.terms.ColumnScaledNorms`
         With its parameter ``P`` (``N x T``) and weight.
     W0 : ndarray (d, T)
+    ridge : float
+        Weight of ``||W||_F^2``, solved exactly in the W-update.
 
     Returns
     -------
@@ -103,9 +114,9 @@ def admm_scaled_group_norms(datafit, penalty, W0, tol=1e-9, max_iter=20_000, rho
     exact = datafit.kind == "squared"
     if exact:
         systems = TaskSystems(datafit)
-        curvature = systems.curvature()
+        curvature = systems.curvature() + 2.0 * ridge
     else:
-        curvature = datafit.lipschitz()
+        curvature = datafit.lipschitz() + 2.0 * ridge
         step = 1.0 / curvature
     if rho is None:
         rho = max(curvature, 1e-12) / max(c.mean(), 1e-12) if c.any() else 1.0
@@ -116,9 +127,9 @@ def admm_scaled_group_norms(datafit, penalty, W0, tol=1e-9, max_iter=20_000, rho
     for it in range(1, max_iter + 1):
         B = np.einsum("gt,gjt->jt", P, Z - Y)
         if exact:
-            W = systems.solve(systems.b0 + rho * B, rho * c)
+            W = systems.solve(systems.b0 + rho * B, rho * c + 2.0 * ridge)
         else:
-            W = (W / step - datafit.grad(W) + rho * B) / (1.0 / step + rho * c)
+            W = (W / step - datafit.grad(W) + rho * B) / (1.0 / step + rho * c + 2.0 * ridge)
         WP = W[None] * P[:, None, :]
         # over-relaxation (Eckstein and Bertsekas), 1.6 as commonly advised
         WP_relaxed = 1.6 * WP - 0.6 * Z
@@ -130,12 +141,12 @@ def admm_scaled_group_norms(datafit, penalty, W0, tol=1e-9, max_iter=20_000, rho
             r_dual = (rho * np.linalg.norm(np.einsum("gt,gjt->jt", P, Z - Z_old))
                       / max(rho * np.linalg.norm(np.einsum("gt,gjt->jt", P, Y)), 1e-300))
             if exact:
-                _, criterion = _dual_gap(datafit, h, power, W, rho * Y, P)
+                _, criterion = _dual_gap(datafit, h, power, W, rho * Y, P, ridge)
             else:
                 criterion = max(r_primal, r_dual)
             if criterion <= tol:
                 if exact:
-                    W = _sparsest(lambda V: datafit.value(V) + _scaled_value(h, V, P), W, Z, P, c)
+                    W = _sparsest(lambda V: datafit.value(V) + ridge * np.sum(V * V) + _scaled_value(h, V, P), W, Z, P, c)
                 return W, SolverInfo(it, True, float(criterion), name, NAME)
             factor = balance_rho(r_primal, r_dual)
             rho *= factor

@@ -19,7 +19,7 @@ APG, duality-gap stop          one variable; squared loss; one norm with ``prox`
 ADMM, task-Laplacian           squared loss on the sum of the variables; only ``operator``
                                penalties whose ``gram_structure`` is identity or task fusion
 ADMM, column-scaled groups     one variable; squared loss, or any loss with ``grad`` and
-                               ``lipschitz``; one ``column_scaled`` penalty
+                               ``lipschitz``; one ``column_scaled`` penalty; ``ridge`` penalties
 APG, gradient-mapping stop     one variable; a loss with ``grad`` and ``lipschitz``; at most one
                                penalty with ``prox``, the others smooth (``grad``, ``lipschitz``)
 primal-dual splitting          a loss with ``grad`` and ``lipschitz`` on the sum of the

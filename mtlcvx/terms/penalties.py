@@ -32,7 +32,9 @@ __all__ = [
     "SquaredFrobenius",
     "NuclearNorm",
     "ClusteredPenalty",
+    "ColumnScaledNorms",
     "ScaledGroupNorms",
+    "ScaledNuclearNorms",
     "lambda_max",
     "ZERO_TOL",
 ]
@@ -166,7 +168,12 @@ class NuclearNorm(Penalty):
         return _cvxpy().normNuc(W)
 
     def prox(self, V, step):
-        return singular_value_threshold(V, step)
+        """Singular value thresholding; a stack ``(..., d, T)`` slice by slice."""
+        V = np.asarray(V, dtype=float)
+        if V.ndim == 2:
+            return singular_value_threshold(V, step)
+        flat = V.reshape(-1, *V.shape[-2:])
+        return np.array([singular_value_threshold(v, step) for v in flat]).reshape(V.shape)
 
     def dual_norm(self, G):
         """``sigma_max(G)``, the spectral norm, dual of the trace norm."""
@@ -323,37 +330,34 @@ def _capped_simplex_spectrum(sigma, eta, k):
     return np.clip(sigma * tau - eta, 0.0, 1.0)
 
 
-class ScaledGroupNorms(Penalty):
-    r"""``sum_g h(W diag(p_g))`` with ``h`` the L21 norm (``power=1``) or its
-    square (``power=2``, :class:`SquaredL21`).
+class ColumnScaledNorms(Penalty):
+    r"""``sum_g h(W diag(p_g))``: ``h`` (:attr:`inner`) applied to ``N``
+    column-scaled copies of ``W``, homogeneous of degree :attr:`power`.
 
     ``P`` (``N x T``, nonnegative; row ``g`` is ``p_g``) scales the tasks'
-    columns separately in each of the ``N`` groups: the term's parameter,
-    given here or to each method as the keyword ``P``.  A sum of
-    task-weighted L21 norms, or of their squares: the SG-MTL regulariser
-    family (:mod:`mtlcvx.terms.sgmtl`).  In CVXPY, ``W @ diag(P_g)`` is
-    parameter-affine times a variable, so a ``cp.Parameter`` ``P`` keeps the
+    columns separately in each group: the term's parameter, given here or
+    to each method as the keyword ``P``.  In CVXPY, ``W @ diag(P_g)`` is
+    parameter-affine times a variable, so a ``cp.Parameter`` ``P`` keeps a
     model DPP.  The ADMM of :func:`mtlcvx.solvers.admm_scaled_group_norms`
-    uses :attr:`inner`, ``h``, for its prox and conjugate.
+    solves any such term from ``inner``'s prox and dual norm (flag
+    ``column_scaled``).
     """
 
     parameters = ("P",)
     column_scaled = True
+    inner = None
+    power = 1
 
-    def __init__(self, P=None, power=2):
-        if power not in (1, 2):
-            raise ValueError(f"power must be 1 or 2, got {power!r}")
+    def __init__(self, P=None):
         self.P = P
-        self.power = power
-        self.inner = L21() if power == 1 else SquaredL21()
 
     def __repr__(self):
-        return f"ScaledGroupNorms(power={self.power})"
+        return f"{type(self).__name__}(power={self.power})"
 
     def group_values(self, W, P=None):
         """``h(W diag(p_g))`` for each group ``g``."""
         P = np.asarray(self._param("P", P), dtype=float)
-        return group_norms(W[None, :, :] * P[:, None, :]).sum(axis=-1) ** self.power
+        return np.array([self.inner.value(W * p) for p in P])
 
     def value(self, W, P=None):
         return float(self.group_values(W, P).sum())
@@ -365,6 +369,29 @@ class ScaledGroupNorms(Penalty):
         for g in range(P.shape[0]):
             total = total + self.inner.expr(W @ cp.diag(P[g]))
         return total
+
+
+class ScaledGroupNorms(ColumnScaledNorms):
+    r"""``sum_g h(W diag(p_g))`` with ``h`` the L21 norm (``power=1``) or its
+    square (``power=2``, :class:`SquaredL21`): a sum of task-weighted L21
+    norms, or of their squares, the SG-MTL regulariser family
+    (:mod:`mtlcvx.terms.sgmtl`)."""
+
+    def __init__(self, P=None, power=2):
+        if power not in (1, 2):
+            raise ValueError(f"power must be 1 or 2, got {power!r}")
+        super().__init__(P)
+        self.power = power
+        self.inner = L21() if power == 1 else SquaredL21()
+
+
+class ScaledNuclearNorms(ColumnScaledNorms):
+    r"""``sum_l ||W diag(p_l)||_*``: trace norms of column-scaled copies of
+    ``W`` (BiGMTL's ``lam sum_l ||theta_l o W||_tr`` with ``P = lam
+    theta^T``).  Semidefinite in CVXPY, one block per group."""
+
+    sdp = True
+    inner = NuclearNorm()
 
 
 def lambda_max(penalty, datafit):
