@@ -15,9 +15,9 @@ from .verify import VerificationReport, verify
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("reference", "models", "metrics", "datasets", "experiments", "plotting")
+_SUBMODULES = ("reference", "models", "metrics", "datasets", "experiments", "plotting", "bilevel")
 _FROM = {name: "models" for name in ("STL", "AllTasks", "GroupLasso", "TraceNorm", "ClusMTL", "TwoStageClusMTL",
-                                     "SGMTL", "SSMTL")}
+                                     "SGMTL", "SSMTL", "BiGMTL")}
 
 __all__ = [
     "MultiTaskData",
@@ -32,6 +32,7 @@ __all__ = [
     "SGMTL",
     "TwoStageClusMTL",
     "SSMTL",
+    "BiGMTL",
     "verify",
     "VerificationReport",
     "reference",
@@ -39,6 +40,7 @@ __all__ = [
     "terms",
     "metrics",
     "datasets",
+    "bilevel",
 ]
 
 

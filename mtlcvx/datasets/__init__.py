@@ -2,6 +2,7 @@
 
 from .synthetic import (
     GENGL_SCENARIOS,
+    make_bigmtl_synthetic,
     make_gengl_scenario,
     make_group_sparse,
     make_sgmtl_set1,
@@ -10,4 +11,4 @@ from .synthetic import (
 )
 
 __all__ = ["make_sparse_low_rank", "make_group_sparse", "make_sgmtl_set1", "make_sgmtl_set2",
-           "make_gengl_scenario", "GENGL_SCENARIOS"]
+           "make_gengl_scenario", "GENGL_SCENARIOS", "make_bigmtl_synthetic"]

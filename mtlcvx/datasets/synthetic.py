@@ -198,3 +198,62 @@ def make_gengl_scenario(name, n_samples=50, noise=0.1, random_state=None):
     Xs = [rng.standard_normal((n_samples, p)) for _ in range(m)]
     ys = [X @ W[:, t] + noise * rng.standard_normal(n_samples) for t, X in enumerate(Xs)]
     return MultiTaskData(Xs, ys), W, np.array(components)
+
+
+def make_bigmtl_synthetic(n_groups=3, tasks_per_group=10, n_features=20, n_samples=10, noise=0.1,
+                          random_state=None):
+    """The synthetic set of the BiGMTL paper (Frecon, Salzo, Pontil, ICPR
+    2020, Section III-A): ``n_groups`` groups of ``tasks_per_group`` tasks
+    whose weight vectors lie in mutually orthogonal subspaces of random
+    dimensions.
+
+    A random orthogonal ``P x P`` matrix (QR of a Gaussian one) is cut into
+    ``n_groups`` blocks of consecutive columns, block ``l`` of random
+    dimension ``r_l`` drawn uniformly in ``[2, P // n_groups]`` (so that
+    ``r_l >= 2`` and ``sum_l r_l <= P``); each task of group ``l`` has
+    ``w_t = Q_l c_t`` with ``c_t ~ N(0, I)``.  ``X_t`` (``n_samples x P``) is
+    Gaussian with every column scaled to unit norm (our reading of
+    "normalized column-wise"), and ``y_t = X_t w_t + e_t`` with ``e_t ~ N(0,
+    sigma_t^2)``, ``sigma_t^2 = noise^2 Var(X_t w_t)`` (the same
+    signal-to-noise ratio for every task; ``noise`` is the paper's
+    ``sigma_0``).
+
+    Parameters
+    ----------
+    n_samples : int or tuple of int
+        Samples per task; a tuple draws one data set per entry (training,
+        validation, test...) from the same weights.
+
+    Returns
+    -------
+    data : MultiTaskData, or a tuple of them when ``n_samples`` is a tuple
+    W : ndarray (n_features, n_tasks)
+    theta : ndarray (n_tasks, n_groups)
+        The true memberships, one-hot.
+    """
+    if int(n_groups) != n_groups or n_groups < 1 or 2 * n_groups > n_features:
+        raise ValueError(f"n_groups must be an integer with 2 * n_groups <= n_features={n_features}, "
+                         f"got {n_groups!r}")
+    if int(tasks_per_group) != tasks_per_group or tasks_per_group < 1:
+        raise ValueError(f"tasks_per_group must be a positive integer, got {tasks_per_group!r}")
+    if noise < 0:
+        raise ValueError(f"noise must be >= 0, got {noise}")
+    rng = check_random_state(random_state)
+    basis, _ = np.linalg.qr(rng.standard_normal((n_features, n_features)))
+    dims = rng.randint(2, n_features // n_groups + 1, size=n_groups)
+    starts = np.concatenate([[0], np.cumsum(dims)[:-1]])
+    groups = np.repeat(np.arange(n_groups), tasks_per_group)
+    W = np.column_stack([basis[:, starts[g]:starts[g] + dims[g]] @ rng.standard_normal(dims[g]) for g in groups])
+    theta = np.eye(n_groups)[groups]
+    sizes = (n_samples,) if np.ndim(n_samples) == 0 else tuple(n_samples)
+    sets = []
+    for n in sizes:
+        Xs, ys = [], []
+        for t in range(len(groups)):
+            X = rng.standard_normal((n, n_features))
+            X /= np.linalg.norm(X, axis=0)
+            signal = X @ W[:, t]
+            Xs.append(X)
+            ys.append(signal + noise * np.std(signal) * rng.standard_normal(n))
+        sets.append(MultiTaskData(Xs, ys))
+    return (sets[0] if np.ndim(n_samples) == 0 else tuple(sets)), W, theta

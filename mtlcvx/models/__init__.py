@@ -6,9 +6,10 @@ the reference models (:mod:`mtlcvx.reference`) and the fast solvers
 """
 
 from .base import LinearMultiTaskModel, MultiTaskEstimator
+from .bigmtl import BiGMTL
 from .baselines import STL, AllTasks, ClusMTL, GroupLasso, TraceNorm, TwoStageClusMTL
 from .gengl import SSMTL
 from .sgmtl import SGMTL
 
 __all__ = ["MultiTaskEstimator", "LinearMultiTaskModel", "STL", "AllTasks", "GroupLasso", "TraceNorm", "ClusMTL",
-           "TwoStageClusMTL", "SGMTL", "SSMTL"]
+           "TwoStageClusMTL", "SGMTL", "SSMTL", "BiGMTL"]

@@ -144,12 +144,14 @@ class LinearMultiTaskModel(MultiTaskEstimator):
         """``W`` for the (centred) data: the reference, or the fast solver
         chosen by :func:`mtlcvx.solvers.dispatch.select` from the terms."""
         model = self._reference_model(data)
+        # an outer loop (BiGMTL) sets its learned parameters before this refit
+        params = {**self._reference_params(), **self._fitted_reference_params()}
         if self.solver == "reference":
-            result = model.solve(**self._reference_params())
+            result = model.solve(**params)
             self.reference_result_ = result
             self.n_iter_ = None
             return self._from_reference(result)
-        variables, info = dispatch.solve(model.numeric(**self._reference_params()), **self._solver_options())
+        variables, info = dispatch.solve(model.numeric(**params), **self._solver_options())
         self.n_iter_ = info.n_iter
         self.solver_info_ = info
         return self._from_fast(variables)

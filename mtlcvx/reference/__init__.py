@@ -13,6 +13,7 @@ code with the fast path would check nothing.
 
 from .base import Derived, Entry, Parameter, ReferenceModel, ReferenceResult
 from .baselines import ClusteredModel, PenalizedModel, clustered, elastic_net, group_lasso, ridge, trace_norm
+from .bigmtl import BiGMTLLower, bigmtl_lower
 from .gengl import GenGLModel, gengl
 from .sgmtl import SGMTLWStep, sgmtl_wstep
 
@@ -33,4 +34,6 @@ __all__ = [
     "sgmtl_wstep",
     "GenGLModel",
     "gengl",
+    "BiGMTLLower",
+    "bigmtl_lower",
 ]

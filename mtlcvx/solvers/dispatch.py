@@ -196,14 +196,18 @@ class TaskLaplacianADMM(_Operators):
 
 class ColumnScaledADMM(_Single):
     name = "ADMM, column-scaled group norms"
-    requires = "one variable; squared loss, or any loss with grad and lipschitz; one column_scaled penalty"
+    requires = ("one variable; squared loss, or any loss with grad and lipschitz; one column_scaled penalty; "
+                "ridge penalties")
 
     def accepts(self, objective):
-        return (_single(objective) and _smooth_loss(objective) and len(objective.penalties) == 1 and "column_scaled" in _caps(_terms(objective)[0]))
+        _, rest = _ridge_and_rest(objective)
+        return (_single(objective) and _smooth_loss(objective) and len(rest) == 1
+                and "column_scaled" in _caps(rest[0]))
 
     def run(self, objective, tol, max_iter, warn, start=None):
-        W, info = admm_scaled_group_norms(objective.datafit, _terms(objective)[0], self._start(objective, start), tol=tol,
-                                          max_iter=max_iter, warn=warn)
+        ridge, (penalty,) = _ridge_and_rest(objective)
+        W, info = admm_scaled_group_norms(objective.datafit, penalty, self._start(objective, start), ridge=ridge,
+                                          tol=tol, max_iter=max_iter, warn=warn)
         return {self._variable(objective): W}, info
 
 

@@ -1,0 +1,192 @@
+"""What the bilevel methods share, and their hypergradients.
+
+A bilevel method learns hyperparameters ``theta`` (BiGMTL's group
+structure, GGMTL's edge weights) by minimising a validation error at the
+solution of a training problem:
+
+    min_theta  U(theta) = C(W_hat(theta)),   W_hat(theta) = argmin_W L_train(W, theta),
+    C(W) = 1/2 sum_t ||y_t^val - X_t^val w_t||^2.
+
+The **hypergradient** ``grad U(theta)`` is ``(dW_hat/dtheta)^T grad C(W_hat)``.
+Two ways to compute it are offered for each method, and a third to check
+them:
+
+* ``method="reverse"``: differentiate the fast solver's iterations (for
+  BiGMTL, Algorithm 1 of the paper: reverse mode through ``n_inner``
+  iterations of the dual solver), which gives the exact gradient of the
+  *unrolled* objective ``U^(Q)``, converging to ``grad U`` as ``Q`` grows;
+* ``method="implicit"``: implicit differentiation of the optimality
+  conditions of the CVXPY reference (:meth:`ReferenceResult.backward`):
+  the gradient of ``U`` itself, to the reference solver's accuracy;
+* :func:`central_differences`: of either objective, for a check of your own.
+"""
+
+import numbers
+
+import numpy as np
+
+from .data import as_multitask_data
+from .solvers import project_columns_to_simplex
+from .solvers.bregman import TraceGroupsDual
+from .terms import SquaredLoss
+
+__all__ = [
+    "validation_error",
+    "central_differences",
+    "project_rows_to_simplex",
+    "project_to_box",
+    "BiGMTLHypergradient",
+    "bigmtl_hypergradient",
+]
+
+METHODS = ("reverse", "implicit")
+
+
+def validation_error(W, val):
+    """``C(W) = 1/2 sum_t ||y_t - X_t w_t||^2`` on ``val`` and its gradient
+    ``X_t^T (X_t w_t - y_t)`` (column ``t``)."""
+    residuals = [X @ W[:, t] - y for t, (X, y) in enumerate(val)]
+    value = 0.5 * sum(float(r @ r) for r in residuals)
+    return value, np.column_stack([X.T @ r for X, r in zip(val.Xs, residuals)])
+
+
+def central_differences(func, x, step=1e-6):
+    """Central finite differences ``(f(x + h e_i) - f(x - h e_i)) / 2h`` of a
+    scalar function of an array, entry by entry (``2 x.size`` calls)."""
+    x = np.asarray(x, dtype=float)
+    grad = np.zeros_like(x)
+    for index in np.ndindex(x.shape):
+        e = np.zeros_like(x)
+        e[index] = step
+        grad[index] = (func(x + e) - func(x - e)) / (2.0 * step)
+    return grad
+
+
+def project_rows_to_simplex(theta):
+    """Each row of ``theta`` projected onto the probability simplex: the
+    projection onto BiGMTL's Theta (rows of a ``T x L`` matrix sum to 1)."""
+    return project_columns_to_simplex(np.asarray(theta, dtype=float).T).T
+
+
+def project_to_box(x, low=0.0, high=1.0):
+    """The projection onto ``[low, high]`` entry-wise (GGMTL's edge weights)."""
+    return np.clip(np.asarray(x, dtype=float), low, high)
+
+
+def _positive(value, name):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+    return float(value)
+
+
+class BiGMTLHypergradient:
+    """The BiGMTL upper objective and its hypergradient on a fixed split:
+    training data for the lower level (3)-(4), validation data for the
+    error (2).  Keeps what does not change with ``theta`` (the per-task
+    systems of the dual solver, the compiled reference model), so an outer
+    loop calls it repeatedly at little cost.
+
+    Parameters
+    ----------
+    train, val : MultiTaskData
+        The same tasks and features.
+    n_groups : int
+        ``L``.
+    eps : float > 0
+        The lower level's ridge (eq. 4).
+    scaling : {"sum", "mean"}
+        The lower level's loss scaling (the paper's is ``"sum"``); the
+        validation error is always the sum (eq. 2).
+    """
+
+    def __init__(self, train, val, n_groups, eps=1e-3, scaling="sum"):
+        self.train, self.val = as_multitask_data(train), as_multitask_data(val)
+        if (self.train.n_tasks, self.train.n_features) != (self.val.n_tasks, self.val.n_features):
+            raise ValueError(f"train has {self.train.n_tasks} tasks and {self.train.n_features} features but val "
+                             f"has {self.val.n_tasks} and {self.val.n_features}: they must match")
+        self.n_groups = int(n_groups)
+        self.eps = _positive(eps, "eps")
+        self.scaling = scaling
+        self.lower = TraceGroupsDual(self.train.Xs, self.train.ys, self.eps,
+                                     SquaredLoss(scaling).task_weights(self.train))
+        self._reference = None
+
+    def check_theta(self, theta):
+        theta = np.asarray(theta, dtype=float)
+        expected = (self.train.n_tasks, self.n_groups)
+        if theta.shape != expected:
+            raise ValueError(f"theta must have shape (n_tasks, n_groups) = {expected}, got {theta.shape}")
+        if not np.all(np.isfinite(theta)):
+            raise ValueError("theta must be finite")
+        # the dual step eps / (2 lam) converges for ||A_theta||^2 < 2, and on
+        # Theta ||A_theta||^2 = max_t sum_l theta_tl^2 <= 1
+        if np.max(np.sum(theta**2, axis=1)) >= 2.0:
+            raise ValueError("theta's rows must have sum of squares < 2 (on Theta, rows on the simplex, it is "
+                             "at most 1): the dual solver's step assumes it")
+        return theta
+
+    def reverse(self, theta, lam, n_inner, U0=None):
+        """``(value, gradient, U^Q)`` by Algorithm 1 through ``n_inner``
+        iterations from ``U0`` (zero by default; a warm restart otherwise)."""
+        theta, lam = self.check_theta(theta), _positive(lam, "lam")
+        W, U, tape = self.lower.forward(theta, lam, int(n_inner), U0=U0, record=True)
+        value, G = validation_error(W, self.val)
+        return value, self.lower.reverse(tape, theta, lam, G), U
+
+    def implicit(self, theta, lam, solver_opts=None):
+        """``(value, gradient)`` by implicit differentiation of the CVXPY
+        reference at its optimum."""
+        from .reference import bigmtl_lower
+
+        theta, lam = self.check_theta(theta), _positive(lam, "lam")
+        if np.any(theta < 0):
+            raise ValueError("theta must be >= 0 for the reference model")
+        if self._reference is None:
+            self._reference = bigmtl_lower(self.train, self.n_groups, self.scaling)
+        result = self._reference.solve(theta=theta, lam=lam, eps=self.eps, requires_grad=True,
+                                       solver_opts=solver_opts)
+        value, G = validation_error(result.W, self.val)
+        return value, result.backward(W=G)["theta"]
+
+    def value(self, theta, lam, n_inner, U0=None):
+        """The unrolled objective ``U^(Q)(theta) = C(W^(Q)(theta))``."""
+        theta, lam = self.check_theta(theta), _positive(lam, "lam")
+        W, _, _ = self.lower.forward(theta, lam, int(n_inner), U0=U0)
+        return validation_error(W, self.val)[0]
+
+
+def bigmtl_hypergradient(train, val, theta, lam, eps=1e-3, n_inner=500, method="reverse", U0=None,
+                         solver_opts=None):
+    """The BiGMTL validation error and its gradient with respect to ``theta``.
+
+    Parameters
+    ----------
+    train, val : MultiTaskData
+    theta : ndarray (n_tasks, n_groups)
+        The group structure (rows on the simplex for Theta).
+    lam : float > 0
+    eps : float > 0
+    n_inner : int
+        ``Q``, iterations of the dual solver (``method="reverse"``).
+    method : {"reverse", "implicit"}
+        Algorithm 1 (the exact gradient of the unrolled objective, which
+        tends to the true hypergradient as ``Q`` grows), or implicit
+        differentiation of the CVXPY reference (needs ``diffcp``).
+    U0 : ndarray (n_groups, n_features, n_tasks), optional
+        Warm start of the dual solver (reverse only).
+
+    Returns
+    -------
+    value : float
+        ``C(W)`` at the lower-level solution (``W^(Q)`` for reverse).
+    gradient : ndarray of theta's shape
+    """
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    hyper = BiGMTLHypergradient(train, val, np.shape(theta)[1] if np.ndim(theta) == 2 else 0, eps)
+    if method == "implicit":
+        return hyper.implicit(theta, lam, solver_opts)
+    if isinstance(n_inner, bool) or not isinstance(n_inner, numbers.Integral) or n_inner < 0:
+        raise ValueError(f"n_inner must be an integer >= 0, got {n_inner!r}")
+    value, gradient, _ = hyper.reverse(theta, lam, n_inner, U0)
+    return value, gradient
