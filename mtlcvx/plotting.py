@@ -1,8 +1,9 @@
 """Figures (matplotlib is an optional extra: ``pip install "mtlcvx[plot]"``).
 
-Two kinds of heat map: weights ``W`` (rows = features, columns = tasks) on a
-symmetric red-blue scale, and memberships ``U`` (rows = groups, columns =
-tasks) in grey, white = 1 and black = 0 as in the SG-MTL paper.  Rows and
+Heat maps of weights ``W`` (rows = features, columns = tasks) on a
+symmetric red-blue scale, of memberships ``U`` (rows = groups, columns =
+tasks) in grey, white = 1 and black = 0 as in the SG-MTL paper, and of
+task-by-task similarities (BiGMTL's ``theta theta^T``); line plots.  Rows and
 columns are numbered from 0, as the arrays (``coef_[feature, task]``,
 ``groups_[group, task]``) are.
 """
@@ -10,7 +11,8 @@ columns are numbered from 0, as the arrays (``coef_[feature, task]``,
 import numpy as np
 
 __all__ = ["have_matplotlib", "plot_heatmaps", "heatmaps_figure", "memberships_figure", "order_groups",
-           "save_figure", "MATPLOTLIB_NOTICE", "WEIGHT_LABEL", "MEMBERSHIP_LABEL"]
+           "task_similarity_figure", "lines_figure", "save_figure", "MATPLOTLIB_NOTICE", "WEIGHT_LABEL",
+           "MEMBERSHIP_LABEL"]
 
 MATPLOTLIB_NOTICE = 'figures skipped: matplotlib is not installed (pip install "mtlcvx[plot]")'
 WEIGHT_LABEL = "weight W[feature, task] (red > 0, blue < 0)"
@@ -160,6 +162,49 @@ def memberships_figure(memberships, title=None, weights=None):
     _membership_colorbar(fig, images[0], axes)
     if title:
         fig.suptitle(title)
+    return fig
+
+
+def task_similarity_figure(matrices, title=None):
+    """Task-by-task heat maps in ``[0, 1]`` side by side (BiGMTL's mean
+    ``theta theta^T``: how much two tasks share a group), one colorbar.
+
+    Parameters
+    ----------
+    matrices : dict
+        ``{panel title: T x T array}``.
+    """
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, len(matrices), figsize=(2.9 * len(matrices) + 1.0, 3.6), squeeze=False,
+                             layout="constrained")
+    axes = list(axes[0])
+    images = [_draw(ax, name, M, "task", "task", cmap="viridis", vmin=0, vmax=1)
+              for ax, (name, M) in zip(axes, matrices.items())]
+    for ax in axes:
+        ax.set_aspect("equal")
+    fig.colorbar(images[0], ax=axes, shrink=0.8, label="theta theta^T (1: same group)")
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def lines_figure(x, series, xlabel, ylabel, title=None, log_y=False):
+    """One line per series over the same ``x``, markers at the points.
+
+    Parameters
+    ----------
+    series : dict
+        ``{label: values}``, each as long as ``x``.
+    """
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(5.5, 3.8), layout="constrained")
+    for label, values in series.items():
+        ax.plot(x, values, marker="o", label=label)
+    ax.set(xlabel=xlabel, ylabel=ylabel, title=title or "")
+    if log_y:
+        ax.set_yscale("log")
+    ax.legend()
+    ax.grid(alpha=0.3)
     return fig
 
 

@@ -17,7 +17,8 @@ import mtlcvx as mc
 
 from conftest import make_data
 
-ESTIMATORS = [mc.STL, mc.AllTasks, mc.GroupLasso, mc.TraceNorm, mc.ClusMTL, mc.TwoStageClusMTL, mc.SGMTL, mc.SSMTL]
+ESTIMATORS = [mc.STL, mc.AllTasks, mc.GroupLasso, mc.TraceNorm, mc.ClusMTL, mc.TwoStageClusMTL, mc.SGMTL, mc.SSMTL,
+              mc.BiGMTL]
 
 
 @pytest.mark.parametrize("cls", ESTIMATORS, ids=lambda c: c.__name__)
@@ -54,16 +55,19 @@ def test_logistic_sgmtl_says_it_cannot_fit_an_intercept():
         mc.SGMTL(loss="logistic").fit(labels)
 
 
-@pytest.mark.parametrize("est", [mc.SSMTL(), mc.SGMTL(n_groups=2), mc.GroupLasso(), mc.ClusMTL()],
-                         ids=lambda e: type(e).__name__)
+@pytest.mark.parametrize("est", [mc.SSMTL(), mc.SGMTL(n_groups=2), mc.GroupLasso(), mc.ClusMTL(),
+                                 mc.BiGMTL(n_groups=2)], ids=lambda e: type(e).__name__)
 def test_reference_model_is_available_before_fitting(est):
     data = make_data(d=5, T=4, n=10)
     model, params = est.reference_model(data)
     assert set(params) <= set(model.parameter_names)
     missing = set(model.parameter_names) - set(params)
-    if isinstance(est, mc.SGMTL):
-        assert missing == {"U"}  # learned by the alternation: the user gives it before fit
-        model.solve(U=np.full((2, 4), 0.5), **params)
+    learned = {mc.SGMTL: "U", mc.BiGMTL: "theta"}
+    if type(est) in learned:
+        # learned by the outer loop: the user gives it before fit
+        assert missing == {learned[type(est)]}
+        model.solve(**{learned[type(est)]: np.full((2, 4), 0.5).T if isinstance(est, mc.BiGMTL)
+                       else np.full((2, 4), 0.5)}, **params)
     else:
         assert not missing
         model.solve(**params)

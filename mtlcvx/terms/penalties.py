@@ -168,12 +168,8 @@ class NuclearNorm(Penalty):
         return _cvxpy().normNuc(W)
 
     def prox(self, V, step):
-        """Singular value thresholding; a stack ``(..., d, T)`` slice by slice."""
-        V = np.asarray(V, dtype=float)
-        if V.ndim == 2:
-            return singular_value_threshold(V, step)
-        flat = V.reshape(-1, *V.shape[-2:])
-        return np.array([singular_value_threshold(v, step) for v in flat]).reshape(V.shape)
+        """Singular value thresholding (of every matrix of a stack)."""
+        return singular_value_threshold(np.asarray(V, dtype=float), step)
 
     def dual_norm(self, G):
         """``sigma_max(G)``, the spectral norm, dual of the trace norm."""

@@ -78,8 +78,12 @@ def singular_value_threshold(V, threshold):
     relative accuracy only on singular values far below the largest, so
     this route is taken only when every value it keeps is at least
     ``1e-4 sigma_max`` (``threshold >= 1e-4 sigma_max``); otherwise, and for
-    square-ish ``V``, a full SVD.
+    square-ish ``V``, a full SVD.  A stack ``(..., d, T)`` is thresholded
+    matrix by matrix with one batched SVD.
     """
+    if V.ndim > 2:
+        U, s, Vt = np.linalg.svd(V, full_matrices=False)
+        return (U * np.maximum(s - threshold, 0.0)[..., None, :]) @ Vt
     d, T = V.shape
     if max(d, T) >= 2 * min(d, T):
         wide = d < T
