@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._common import SolverInfo, not_converged
-from .spectral import OddFunction, spectral_point
+from ..spectral import OddFunction, spectral_point
 
 __all__ = ["TraceGroupsDual", "hellinger_maps"]
 

@@ -27,7 +27,8 @@ import numpy as np
 __all__ = ["Penalty", "BoundPenalty", "Constraint", "CAPABILITIES", "capabilities"]
 
 #: Numpy capabilities a penalty may offer, as method names.
-CAPABILITIES = ("prox", "grad", "lipschitz", "dual_norm", "row_dual_norms", "subdiff_distance", "conjugate")
+CAPABILITIES = ("prox", "grad", "lipschitz", "dual_norm", "row_dual_norms", "subdiff_distance", "conjugate",
+                "prox_derivative")
 
 #: Declarations a penalty may make as class attributes set to True:
 #: ``ridge`` (it is ``||X||_F^2``), ``sdp`` (its CVXPY form has semidefinite
@@ -76,7 +77,9 @@ class Penalty:
     ``row_dual_norms(G)`` for norms separable over the rows of ``X``,
     ``subdiff_distance(X, G)`` (distance of ``-G`` to the subdifferential at
     ``X``, the first-order optimality residual :func:`mtlcvx.verify`
-    reports), ``conjugate(G)`` (the convex conjugate, for duality gaps).
+    reports), ``conjugate(G)`` (the convex conjugate, for duality gaps),
+    ``prox_derivative(V, step, E)`` (the derivative of the prox, for
+    differentiating a solver's fixed point).
 
     Attributes
     ----------

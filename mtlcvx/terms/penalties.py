@@ -15,6 +15,7 @@ largest on a small group lasso, SCS at ``eps = 1e-8`` rows at 1e-10).
 
 import numpy as np
 
+from ..spectral import soft_threshold_function, spectral_point
 from .base import Penalty, _cvxpy
 from .proximal import (
     group_norms,
@@ -170,6 +171,14 @@ class NuclearNorm(Penalty):
     def prox(self, V, step):
         """Singular value thresholding (of every matrix of a stack)."""
         return singular_value_threshold(np.asarray(V, dtype=float), step)
+
+    def prox_derivative(self, V, step, E):
+        """The derivative of :meth:`prox` at ``V`` in the direction ``E``
+        (every matrix of a stack): the Daleckii-Krein formula for ``h(s) =
+        (s - step)_+`` (:mod:`mtlcvx.spectral`).  A prox is the gradient of
+        a Moreau envelope, so this derivative is self-adjoint: it serves
+        reverse mode as it is."""
+        return spectral_point(V).derivative(soft_threshold_function(step), E)
 
     def dual_norm(self, G):
         """``sigma_max(G)``, the spectral norm, dual of the trace norm."""

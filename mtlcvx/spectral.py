@@ -1,4 +1,5 @@
-"""Generalized matrix functions and their Frechet derivative.
+"""Generalized matrix functions and their Frechet derivative (numpy only;
+below the terms and the solvers, which both use it).
 
 For an odd scalar function ``h`` (``h(0) = 0``) and ``V = A diag(s) B^T``
 (thin SVD), the generalized matrix function is ``h(V) = A diag(h(s)) B^T``
@@ -34,7 +35,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["OddFunction", "SpectralPoint", "spectral_point", "TIE"]
+__all__ = ["OddFunction", "SpectralPoint", "spectral_point", "soft_threshold_function", "TIE"]
 
 #: Singular values closer than this (relative to ``max(1, s_max)``) are
 #: treated as equal in the divided differences.
@@ -108,3 +109,12 @@ def spectral_point(V):
     transposed = V.shape[-2] < V.shape[-1]
     A, s, Bt = np.linalg.svd(np.swapaxes(V, -1, -2) if transposed else V, full_matrices=False)
     return SpectralPoint(A, s, np.swapaxes(Bt, -1, -2), transposed)
+
+
+def soft_threshold_function(threshold):
+    """``h(s) = max(s - threshold, 0)``: as a generalized matrix function,
+    singular value thresholding, the prox of ``threshold ||.||_*``; its
+    derivative is ``1[s > threshold]`` (undefined on the measure-zero set
+    ``s = threshold``)."""
+    threshold = float(threshold)
+    return OddFunction(lambda s: np.maximum(s - threshold, 0.0), lambda s: (s > threshold).astype(float))
