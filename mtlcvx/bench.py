@@ -16,8 +16,11 @@ For each problem and size:
 Plus a peer row: scikit-learn's ``MultiTaskLasso`` against our
 ``GroupLasso`` on a shared-X instance, both at a relative objective gap
 ``<= 1e-6`` from the optimum; the SG-MTL W-step (eq. 5, random memberships)
-at the sizes of the paper's synthetic sets against its reference; and the
-time of a whole SG-MTL fit on set-2.
+at the sizes of the paper's synthetic sets against its reference; the
+time of a whole SG-MTL fit on set-2; SSMTL_m on the GenGL scenarios; the
+BiGMTL lower level (ADMM) at the synthetic size and at T = 200 and, in the
+full run, the paper's dual solver and the BiGMTL hypergradients (ADMM
+fixed point and Algorithm 1) against CVXPY's backward.
 """
 
 import time
@@ -28,7 +31,14 @@ from threadpoolctl import threadpool_limits
 
 from . import reference
 from ._errors import SolverError
-from .datasets import make_gengl_scenario, make_sgmtl_set1, make_sgmtl_set2, make_sparse_low_rank
+from .bilevel import BiGMTLHypergradient
+from .datasets import (
+    make_bigmtl_synthetic,
+    make_gengl_scenario,
+    make_sgmtl_set1,
+    make_sgmtl_set2,
+    make_sparse_low_rank,
+)
 from .experiments._common import format_table
 from .metrics import adjusted_rand
 from .models import SGMTL, SSMTL, GroupLasso, TraceNorm
@@ -52,6 +62,8 @@ CASES = [
 QUICK_CASES = [("L21", (80, 10, 50)), ("trace", (40, 8, 30))]
 GENGL_CASES = [("gl", (80, 10, 50)), ("metag", (100, 32, 50)), ("rmtfl", (200, 30, 50))]
 SGMTL_CASES = [("set-1", make_sgmtl_set1, 3, (21, 30, 15)), ("set-2", make_sgmtl_set2, 5, (150, 30, 100))]
+BIGMTL_CASES = [("synthetic", 3, 10), ("T=200", 4, 50)]
+BIGMTL_LAM, BIGMTL_EPS, BIGMTL_Q = 0.1, 1e-3, 500
 PEER_SIZE = (500, 50, 100)
 QUICK_PEER_SIZE = (200, 20, 50)
 
@@ -139,6 +151,69 @@ def _ssmtl_case(scenario):
         return est.components_, est.n_iter_
 
     return reference.gengl(data, penalty), {"gamma": weights(1.0, 1.0, 2.0)}, fast
+
+
+def _bigmtl_instance(n_groups, tasks_per_group):
+    (train, val), _, _ = make_bigmtl_synthetic(n_groups=n_groups, tasks_per_group=tasks_per_group,
+                                               n_samples=(10, 10), random_state=0)
+    theta = np.random.default_rng(0).dirichlet(np.ones(n_groups), size=train.n_tasks)
+    return train, val, theta
+
+
+def _bigmtl_case(n_groups, tasks_per_group):
+    """The BiGMTL lower level (3)-(4) on the synthetic set (random theta,
+    seed 0; ``lam = 0.1``, ``eps = 1e-3``), by the ADMM."""
+    train, _, theta = _bigmtl_instance(n_groups, tasks_per_group)
+    params = {"theta": theta, "lam": BIGMTL_LAM, "eps": BIGMTL_EPS}
+    model = reference.bigmtl_lower(train, n_groups)
+
+    def fast():
+        variables, info = dispatch.solve(model.numeric(**params), tol=FAST_TOL)
+        return variables["W"], info.n_iter
+
+    return model, params, fast
+
+
+def _bigmtl_extra_rows(n_groups, tasks_per_group, progress):
+    """The paper's solvers against the exact ones on the same instance: the
+    dual Bregman solver after Q = 500 iterations (the paper's Q) and to the
+    gap it reaches; the hypergradient by implicit differentiation of the
+    ADMM's fixed point and by Algorithm 1 through Q iterations, both timed
+    against CVXPY's backward (implicit differentiation, SCS)."""
+    train, val, theta = _bigmtl_instance(n_groups, tasks_per_group)
+    size = f"P={train.n_features}, T={train.n_tasks}, L={n_groups}, n=10"
+    hyper = BiGMTLHypergradient(train, val, n_groups, BIGMTL_EPS)
+    model = reference.bigmtl_lower(train, n_groups)
+    params = {"theta": theta, "lam": BIGMTL_LAM, "eps": BIGMTL_EPS}
+    f_star = model.solve(**params).objective
+    dual_s, (W_dual, _, _) = _best_of(lambda: hyper.lower.forward(theta, BIGMTL_LAM, BIGMTL_Q), repeats=1)
+    progress(f"[bench] BiGMTL {size}: CVXPY backward ...")
+    implicit_s, (value_i, grad_i) = _best_of(lambda: hyper.implicit(theta, BIGMTL_LAM), repeats=1)
+    fixed_s, (value_f, grad_f) = _best_of(lambda: BiGMTLHypergradient(
+        train, val, n_groups, BIGMTL_EPS).fixed_point(theta, BIGMTL_LAM, tol=1e-8), repeats=3)
+    reverse_s, (value_r, grad_r, _) = _best_of(lambda: hyper.reverse(theta, BIGMTL_LAM, BIGMTL_Q), repeats=1)
+
+    def difference(grad):
+        return float(np.linalg.norm(grad - grad_i) / np.linalg.norm(grad_i))
+
+    base = {"size": size, "reference_solver": "CVXPY backward (SCS, diffcp)", "reference_status": "optimal",
+            "reference_s": implicit_s}
+    rows = [
+        {"problem": f"BiGMTL lower level: dual Bregman (paper), Q={BIGMTL_Q}", "size": size,
+         "reference_solver": "-", "reference_status": "-", "reference_s": None, "fast_s": dual_s, "speedup": None,
+         "rel_objective_gap": (model.objective_at(W_dual, **params) - f_star) / max(1.0, abs(f_star)),
+         "fast_iterations": BIGMTL_Q},
+        {**base, "problem": "BiGMTL hypergradient: ADMM fixed point (numpy)", "fast_s": fixed_s,
+         "speedup": implicit_s / fixed_s, "rel_objective_gap": abs(value_f - value_i) / value_i,
+         "rel_gradient_difference": difference(grad_f), "fast_iterations": None},
+        {**base, "problem": f"BiGMTL hypergradient: Algorithm 1, Q={BIGMTL_Q}", "fast_s": reverse_s,
+         "speedup": implicit_s / reverse_s, "rel_objective_gap": abs(value_r - value_i) / value_i,
+         "rel_gradient_difference": difference(grad_r), "fast_iterations": BIGMTL_Q},
+    ]
+    progress(f"[bench] BiGMTL {size}: hypergradient CVXPY {implicit_s:.2f} s, fixed point {fixed_s:.3f} s "
+             f"(gradient {rows[1]['rel_gradient_difference']:.1e} apart), Algorithm 1 {reverse_s:.3f} s "
+             f"({rows[2]['rel_gradient_difference']:.1e} apart)")
+    return rows
 
 
 def _reference_rows(problem, size, model, params, fast, budget, progress):
@@ -255,8 +330,14 @@ def _run_bench(quick, budget, progress):
         rows.append(_sgmtl_fit_row(progress))
     for scenario, size in GENGL_CASES[:1] if quick else GENGL_CASES:
         rows += _reference_rows(f"SSMTL_m ({scenario} scenario)", size, *_ssmtl_case(scenario), budget, progress)
+    for label, n_groups, per_group in BIGMTL_CASES[:1] if quick else BIGMTL_CASES:
+        size = (20, n_groups * per_group, 10)
+        rows += _reference_rows(f"BiGMTL lower level ({label})", size, *_bigmtl_case(n_groups, per_group), budget,
+                                progress)
+        if not quick:
+            rows += _bigmtl_extra_rows(n_groups, per_group, progress)
     columns = ["problem", "size", "reference_solver", "reference_s", "fast_s", "speedup",
-               "rel_objective_gap", "reference_status"]
+               "rel_objective_gap", "rel_gradient_difference", "reference_status"]
     text = format_table([{k: ("-" if r.get(k) is None else r.get(k)) for k in columns} for r in rows], columns,
                         title="speed: reference (CVXPY / peer) vs mtlcvx fast solver, same instance, same objective")
     return {"rows": rows, "quick": quick, "budget_s": budget, "text": text}

@@ -339,7 +339,7 @@ def test_bench_quick_rows_meet_the_objective_gap(tmp_path):
     assert main(["bench", "--quick", "--budget", "20", "--json", str(json_path)]) == 0
     rows = json.loads(json_path.read_text())["rows"]
     assert {row["problem"] for row in rows} == {"L21", "trace", "L21 shared X (peer)", "SG-MTL W-step (set-1)",
-                                                "SSMTL_m (gl scenario)"}
+                                                "SSMTL_m (gl scenario)", "BiGMTL lower level (synthetic)"}
     for row in rows:
         for key in ("problem", "size", "reference_s", "fast_s", "speedup", "rel_objective_gap"):
             assert key in row
@@ -395,3 +395,29 @@ def test_reproduce_gengl_quick(quick_gengl):
     for scenario in ("gl", "metag", "rmtfl"):
         assert (out / f"gengl_figure2_{scenario}.png").stat().st_size > 0
         assert f"[gengl] wrote {out / f'gengl_figure2_{scenario}.png'}" in progress.splitlines()
+
+
+@pytest.fixture(scope="module")
+def quick_bigmtl(tmp_path_factory):
+    return _reproduce_quick("bigmtl", tmp_path_factory)
+
+
+@pytest.mark.slow
+def test_reproduce_bigmtl_quick(quick_bigmtl):
+    """Table I's five variants with test MSE and group error beside the
+    paper's, Table II's synthetic column, Figure 2's timings (CV+WR cheaper
+    per outer iteration than CV by far), the figures, and the progress of
+    the figure phase."""
+    code, payload, out, progress = quick_bigmtl
+    assert code == 0
+    table = {row["method"]: row for row in payload["table"]}
+    assert list(table) == ["CV", "CV+WR", "MCCV", "MCCV+WR", "Alternate"]
+    for row in table.values():
+        assert 0 < row["test_mse"] < 1 and 0 <= row["group_error"] <= 4
+        assert row["paper_test_mse"] > 0 and row["paper_group_error"] > 0
+    assert [row["method"] for row in payload["table2"]] == ["BiGMTL (MCCV+WR)", "STL (trace norm)", "Alternate"]
+    for row in payload["timing"]:
+        assert row["ratio"] > 10
+    for name in ("bigmtl_figure1.png", "bigmtl_figure2.png"):
+        assert (out / name).stat().st_size > 0
+        assert f"wrote {out / name}" in progress

@@ -66,8 +66,10 @@ SCS_TIGHT = {"eps_abs": 1e-8, "eps_rel": 1e-8, "max_iters": 100_000}
 #: differentiated with diffcp's dense mode; larger ones with LSMR.  diffcp's
 #: default, LSQR, stops early: on a pooled ridge of 10 features and 4
 #: tasks it gave dL/dlam 2 % off the closed form, where dense and LSMR agreed
-#: to 1e-9 and 6e-6 (measured).
-DENSE_DERIVATIVE_SIZE = 3000
+#: to 1e-9 and 6e-6 (measured).  Dense costs the cube of the size: on a
+#: BiGMTL lower level of size 1986 it took 8.0 s and landed 1.9e-4 from the
+#: exact hypergradient, LSMR 1.8 s and 2.3e-5 (LSQR 0.6 s and 1.4e-2).
+DENSE_DERIVATIVE_SIZE = 1000
 
 
 @dataclass(frozen=True)
