@@ -133,12 +133,16 @@ def _sgmtl_case(maker, n_groups):
     U = np.random.default_rng(0).dirichlet(np.ones(n_groups), size=data.n_tasks).T
     params = {"U": U, "lam": 0.1}
     model = reference.sgmtl_wstep(data, n_groups)
+    return model, params, _dispatched(model, params)
 
+
+def _dispatched(model, params):
+    """``fast()``: the dispatcher's solver on the model's declaration."""
     def fast():
         variables, info = dispatch.solve(model.numeric(**params), tol=FAST_TOL)
         return variables["W"], info.n_iter
 
-    return model, params, fast
+    return fast
 
 
 def _ssmtl_case(scenario):
@@ -166,12 +170,7 @@ def _bigmtl_case(n_groups, tasks_per_group):
     train, _, theta = _bigmtl_instance(n_groups, tasks_per_group)
     params = {"theta": theta, "lam": BIGMTL_LAM, "eps": BIGMTL_EPS}
     model = reference.bigmtl_lower(train, n_groups)
-
-    def fast():
-        variables, info = dispatch.solve(model.numeric(**params), tol=FAST_TOL)
-        return variables["W"], info.n_iter
-
-    return model, params, fast
+    return model, params, _dispatched(model, params)
 
 
 def _bigmtl_extra_rows(n_groups, tasks_per_group, progress):

@@ -33,7 +33,7 @@ import numpy as np
 from scipy.sparse.linalg import LinearOperator, gmres
 
 from ._common import SolverInfo, balance_rho, not_converged
-from .least_squares import TaskSystems
+from .least_squares import TaskSystems, ridge_stats
 
 __all__ = ["admm_scaled_group_norms"]
 
@@ -50,13 +50,9 @@ def _scaled_value(h, W, P):
 def _dual_gap(ls, h, power, W, theta, P, ridge):
     """Relative duality gap at ``W`` with group duals ``theta`` (N, d, T).
 
-    A ridge ``ridge ||W||_F^2`` is folded into the loss by the augmentation
-    ``X_t -> [X_t; sqrt(2 ridge / s_t) I]``, ``y_t -> [y_t; 0]`` (as in
-    :func:`~mtlcvx.solvers.norm_penalized_gap`)."""
-    grad, rr, ry = ls.stats(W)
-    if ridge:
-        grad = grad + 2.0 * ridge * W
-        rr = rr + 2.0 * ridge * np.einsum("dt,dt->t", W, W) / ls.s
+    A ridge ``ridge ||W||_F^2`` is folded into the loss
+    (:func:`~mtlcvx.solvers.least_squares.ridge_stats`)."""
+    grad, rr, ry = ridge_stats(ls, W, ridge)
     c = np.einsum("gt,gt->t", P, P)
     primal = 0.5 * ls.s @ rr + _scaled_value(h, W, P)
     # correct theta along p_g: sum_g p_gt theta_g[:, t] = -grad[:, t]

@@ -12,16 +12,28 @@ stack.
 import numpy as np
 import scipy.linalg
 
-__all__ = ["norm_penalized_gap", "ridge_closed_form", "TaskSystems"]
+__all__ = ["norm_penalized_gap", "ridge_stats", "ridge_closed_form", "TaskSystems"]
+
+
+def ridge_stats(ls, W, ridge=0.0):
+    """``ls.stats(W)`` of ``f + ridge ||W||_F^2``: the ridge folded into the
+    loss by the augmentation ``X_t -> [X_t; sqrt(2 ridge / s_t) I]``, ``y_t
+    -> [y_t; 0]``, which adds ``2 ridge W`` to the gradient and ``2 ridge
+    ||w_t||^2 / s_t`` to each squared residual norm (``<r_t, y_t>`` does not
+    change)."""
+    grad, rr, ry = ls.stats(W)
+    if ridge:
+        grad = grad + 2.0 * ridge * W
+        rr = rr + 2.0 * ridge * np.einsum("dt,dt->t", W, W) / ls.s
+    return grad, rr, ry
 
 
 def norm_penalized_gap(ls, W, norm, ridge=0.0, return_grad=False):
     """Duality gap of ``P(W) = f(W) + ridge ||W||_F^2 + Omega(W)``.
 
     ``norm`` is ``Omega``, a weighted norm (a bound penalty with ``value``
-    and ``dual_norm``).  The ridge part is folded into the loss by the
-    usual augmentation ``X_t -> [X_t; sqrt(2 ridge / s_t) I]``, ``y_t ->
-    [y_t; 0]``.  The dual point is the scaled residual ``theta_t = alpha s_t
+    and ``dual_norm``).  The ridge part is folded into the loss
+    (:func:`ridge_stats`).  The dual point is the scaled residual ``theta_t = alpha s_t
     r_t`` with ``alpha = min(1, 1 / Omega^*(-grad))``, feasible by
     construction (the choice of scikit-learn's multi-task coordinate
     descent), and
@@ -37,10 +49,7 @@ def norm_penalized_gap(ls, W, norm, ridge=0.0, return_grad=False):
     grad : ndarray, only with ``return_grad=True``
         Gradient of the smooth part ``f + ridge ||.||_F^2`` at ``W``.
     """
-    grad, rr, ry = ls.stats(W)
-    if ridge:
-        grad = grad + 2.0 * ridge * W
-        rr = rr + 2.0 * ridge * np.einsum("dt,dt->t", W, W) / ls.s
+    grad, rr, ry = ridge_stats(ls, W, ridge)
     primal = 0.5 * ls.s @ rr + norm.value(W)
     corr = norm.dual_norm(grad)
     alpha = 1.0 if corr <= 1.0 else 1.0 / corr
