@@ -17,7 +17,7 @@ __version__ = "0.1.0"
 
 _SUBMODULES = ("reference", "models", "metrics", "datasets", "experiments", "plotting", "bilevel")
 _FROM = {name: "models" for name in ("STL", "AllTasks", "GroupLasso", "TraceNorm", "ClusMTL", "TwoStageClusMTL",
-                                     "SGMTL", "SSMTL", "BiGMTL")}
+                                     "SGMTL", "SSMTL", "BiGMTL", "SRML", "SSML")}
 
 __all__ = [
     "MultiTaskData",
@@ -33,6 +33,8 @@ __all__ = [
     "TwoStageClusMTL",
     "SSMTL",
     "BiGMTL",
+    "SRML",
+    "SSML",
     "verify",
     "VerificationReport",
     "reference",

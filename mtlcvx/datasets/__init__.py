@@ -8,7 +8,8 @@ from .synthetic import (
     make_sgmtl_set1,
     make_sgmtl_set2,
     make_sparse_low_rank,
+    make_srml_synthetic,
 )
 
 __all__ = ["make_sparse_low_rank", "make_group_sparse", "make_sgmtl_set1", "make_sgmtl_set2",
-           "make_gengl_scenario", "GENGL_SCENARIOS", "make_bigmtl_synthetic"]
+           "make_gengl_scenario", "GENGL_SCENARIOS", "make_bigmtl_synthetic", "make_srml_synthetic"]

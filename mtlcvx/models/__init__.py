@@ -10,6 +10,7 @@ from .bigmtl import BiGMTL
 from .baselines import STL, AllTasks, ClusMTL, GroupLasso, TraceNorm, TwoStageClusMTL
 from .gengl import SSMTL
 from .sgmtl import SGMTL
+from .srml import SRML, SSML
 
 __all__ = ["MultiTaskEstimator", "LinearMultiTaskModel", "STL", "AllTasks", "GroupLasso", "TraceNorm", "ClusMTL",
-           "TwoStageClusMTL", "SGMTL", "SSMTL", "BiGMTL"]
+           "TwoStageClusMTL", "SGMTL", "SSMTL", "BiGMTL", "SRML", "SSML"]

@@ -10,13 +10,14 @@
 """
 
 import numpy as np
+from scipy.special import expit
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .._validation import Boolean, Options, check_hyperparameters
 from ..data import MultiTaskData, as_multitask_data
 from ..solvers import dispatch
-from ..terms import SCALINGS
+from ..terms import SCALINGS, make_loss
 
 __all__ = ["MultiTaskEstimator", "LinearMultiTaskModel"]
 
@@ -127,6 +128,42 @@ class LinearMultiTaskModel(MultiTaskEstimator):
     def _solver_options(self):
         return dict(tol=self.tol, max_iter=self.max_iter)
 
+    # -- the loss -------------------------------------------------------
+    @property
+    def _logistic(self):
+        """Estimators with a ``loss`` hyperparameter may be classifiers."""
+        return getattr(self, "loss", "squared") == "logistic"
+
+    def _check_hyperparameters(self, data):
+        super()._check_hyperparameters(data)
+        if self._logistic:
+            if self.fit_intercept:
+                raise ValueError(f"{type(self).__name__} with loss='logistic' cannot fit an intercept: mtlcvx fits "
+                                 "intercepts by centring the data, exact for the squared loss only; pass "
+                                 "fit_intercept=False (and add a column of ones to X for a penalised intercept)")
+            for t, y in enumerate(data.ys):
+                make_loss("logistic").signed_labels(y, t)
+
+    def decision_function(self, Xs):
+        """``X_t w_t + b_t`` per task (the logit with ``loss="logistic"``)."""
+        return LinearMultiTaskModel._scores(self, self._check_predict_input(Xs))
+
+    def predict_proba(self, Xs):
+        """``P(y_t = 1 | x)`` per task (``loss="logistic"`` only)."""
+        if not self._logistic:
+            raise AttributeError(f"predict_proba needs loss='logistic'; {type(self).__name__} has "
+                                 f"loss={getattr(self, 'loss', 'squared')!r}")
+        return [expit(z) for z in self.decision_function(Xs)]
+
+    def score(self, Xs, ys=None):
+        """R^2 over all tasks' samples pooled (squared loss), or the
+        accuracy (``loss="logistic"``), as scikit-learn's regressors and
+        classifiers."""
+        if not self._logistic:
+            return super().score(Xs, ys)
+        data = as_multitask_data(Xs, ys)
+        return float(np.mean(np.concatenate(self.predict(list(data.Xs))) == np.concatenate(data.ys)))
+
     # -- shared ---------------------------------------------------------
     def _prepare(self, Xs, ys):
         data = as_multitask_data(Xs, ys)
@@ -137,6 +174,9 @@ class LinearMultiTaskModel(MultiTaskEstimator):
     def _fit(self, data):
         centred, X_means, y_means = self._prepare(data, None)
         W = self._fit_weights(centred)
+        if self._logistic:
+            # predictions in the labels given: {-1, +1} or {0, 1}
+            self.negative_label_ = 0.0 if any(np.any(y == 0) for y in data.ys) else -1.0
         self.coef_ = W
         self.intercept_ = y_means - np.einsum("dt,dt->t", X_means, W)
 
@@ -167,8 +207,14 @@ class LinearMultiTaskModel(MultiTaskEstimator):
         """What :func:`mtlcvx.verify` compares with the reference."""
         return self.coef_
 
-    def _predict(self, Xs):
+    def _scores(self, Xs):
         return [X @ self.coef_[:, t] + self.intercept_[t] for t, X in enumerate(Xs)]
+
+    def _predict(self, Xs):
+        scores = self._scores(Xs)
+        if self._logistic:
+            return [np.where(z >= 0, 1.0, self.negative_label_) for z in scores]
+        return scores
 
     def objective(self, Xs, ys=None):
         """The estimator's documented objective at ``coef_``, in numpy (no

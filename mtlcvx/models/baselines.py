@@ -3,7 +3,11 @@
 Every estimator minimises ``L(W) + penalty`` with the squared loss
 ``L(W) = sum_t s_t/2 ||y_t - X_t w_t||^2`` (``s_t = 1`` for
 ``scaling="sum"``, the papers' and MALSAR's convention; ``s_t = 1/n_t``
-for ``scaling="mean"``, scikit-learn's).  The estimator declares nothing
+for ``scaling="mean"``, scikit-learn's); STL, GroupLasso and TraceNorm
+also take ``loss="logistic"`` (``sum_t s_t sum_i log(1 + exp(-y_ti
+x_ti^T w_t))``, labels in ``{-1, +1}`` or ``{0, 1}``; then ``predict``
+gives labels, ``score`` the accuracy, and ``fit_intercept`` must be
+False).  The estimator declares nothing
 but its reference model: the fast path (the default) is the solver the
 dispatcher picks from that model's terms; ``solver="reference"`` solves
 the same objective with CVXPY.
@@ -54,7 +58,7 @@ class _RidgeOrElasticNet(_SquaredLossEstimator):
 
     def _penalized(self, data, pooled, scaling):
         build = reference.ridge if self.penalty == "l2" else reference.elastic_net
-        return build(data, scaling=scaling, pooled=pooled)
+        return build(data, loss=getattr(self, "loss", "squared"), scaling=scaling, pooled=pooled)
 
     def _reference_params(self):
         if self.penalty == "l2":
@@ -85,9 +89,20 @@ class STL(_RidgeOrElasticNet):
     fit_intercept : bool, default=True
     solver : {"fast", "reference"}
     tol : float, default=1e-9
-        Relative duality gap at which the elastic-net solver stops.
+        Relative duality gap at which the elastic-net solver stops (the
+        relative gradient-mapping norm with the logistic loss).
     max_iter : int, default=20000
+    loss : {"squared", "logistic"}, default="squared"
+        ``penalty="elasticnet", l1_ratio=1`` with the logistic loss is the
+        l1-penalised logistic regression of each task.
     """
+
+    _hyperparameters = {"loss": Options("squared", "logistic")}
+
+    def __init__(self, lam=1.0, penalty="l2", l1_ratio=0.5, scaling="sum", fit_intercept=True, solver="fast",
+                 tol=1e-9, max_iter=20_000, loss="squared"):
+        super().__init__(lam, penalty, l1_ratio, scaling, fit_intercept, solver, tol, max_iter)
+        self.loss = loss
 
 
 class AllTasks(_RidgeOrElasticNet):
@@ -124,14 +139,16 @@ class _NormPenalized(_SquaredLossEstimator):
     """``L(W) + lam Omega(W)`` for the norm of the reference ``builder``."""
 
     builder = None
-    _hyperparameters = {"lam": Real(low=0)}
+    _hyperparameters = {"lam": Real(low=0), "loss": Options("squared", "logistic")}
 
-    def __init__(self, lam=1.0, scaling="sum", fit_intercept=True, solver="fast", tol=1e-9, max_iter=20_000):
+    def __init__(self, lam=1.0, scaling="sum", fit_intercept=True, solver="fast", tol=1e-9, max_iter=20_000,
+                 loss="squared"):
         self.lam = lam
+        self.loss = loss
         super().__init__(scaling, fit_intercept, solver, tol, max_iter)
 
     def _reference_model(self, data):
-        return type(self).builder(data, scaling=self.scaling)
+        return type(self).builder(data, loss=self.loss, scaling=self.scaling)
 
     def _reference_params(self):
         return {"lam": float(self.lam)}
@@ -161,7 +178,10 @@ class GroupLasso(_NormPenalized):
     fit_intercept : bool, default=True
     solver : {"fast", "reference"}
     tol : float, default=1e-9
+        Relative duality gap (squared loss) or relative gradient-mapping
+        norm (logistic loss) at which the solver stops.
     max_iter : int, default=20000
+    loss : {"squared", "logistic"}, default="squared"
     """
 
     builder = staticmethod(reference.group_lasso)

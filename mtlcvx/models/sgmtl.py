@@ -327,15 +327,6 @@ class SGMTL(LinearMultiTaskModel):
     def _lam_vector(self):
         return np.broadcast_to(np.asarray(self.lam, dtype=float), (self.n_groups,)).copy()
 
-    def _check_hyperparameters(self, data):
-        super()._check_hyperparameters(data)
-        if self.loss == "logistic":
-            if self.fit_intercept:
-                raise ValueError("SGMTL with loss='logistic' cannot fit an intercept: mtlcvx fits intercepts by "
-                                 "centring the data, exact for the squared loss only; pass fit_intercept=False")
-            for t, y in enumerate(data.ys):
-                make_loss("logistic").signed_labels(y, t)
-
     # -- the convex W-step ------------------------------------------------
     def _reference_model(self, data):
         return reference.sgmtl_wstep(data, self.n_groups, loss=self.loss, scaling=self.scaling,

@@ -16,6 +16,7 @@ from .baselines import ClusteredModel, PenalizedModel, clustered, elastic_net, g
 from .bigmtl import BiGMTLLower, bigmtl_lower
 from .gengl import GenGLModel, gengl
 from .sgmtl import SGMTLWStep, sgmtl_wstep
+from .srml import SRMLUStepHalf, SRMLWStep, srml_ustep, srml_wstep
 
 __all__ = [
     "ReferenceModel",
@@ -36,4 +37,8 @@ __all__ = [
     "gengl",
     "BiGMTLLower",
     "bigmtl_lower",
+    "SRMLWStep",
+    "srml_wstep",
+    "SRMLUStepHalf",
+    "srml_ustep",
 ]

@@ -216,7 +216,8 @@ class ReferenceModel:
     variables : dict or sequence of str
         ``{name: shape}``; names alone get the shape ``(n_features,
         n_tasks)``.
-    loss : {"squared", "logistic"} or a loss term
+    loss : {"squared", "logistic"}, a loss term, or None
+        None for a model without data-fit term (a proximal subproblem).
     terms : sequence of ``(parameter, term, variable[, params])`` or Entry
         ``parameter`` is None, a parameter name or ``(name, index)``.  A
         parameter name not declared in ``parameters`` or ``derived`` is
@@ -256,7 +257,7 @@ class ReferenceModel:
         if not variables:
             raise ValueError("variables must declare at least one variable")
         self.variables = {name: tuple(int(n) for n in s) for name, s in variables.items()}
-        self.loss = make_loss(loss, scaling)
+        self.loss = None if loss is None else make_loss(loss, scaling)
         loss_on = tuple(self.variables) if loss_on is None else (loss_on,) if isinstance(loss_on, str) else tuple(loss_on)
         self.loss_on = self._check_names(loss_on, "loss_on")
         self.decomposed = decomposed
@@ -355,7 +356,7 @@ class ReferenceModel:
     @property
     def datafit(self):
         """The loss bound to the data (numpy), built once."""
-        if self._datafit is None:
+        if self._datafit is None and self.loss is not None:
             self._datafit = self.loss.bind(self.data)
         return self._datafit
 
@@ -457,7 +458,7 @@ class ReferenceModel:
     def _build(self, variables):
         """``(objective, constraints)`` from the declaration; a model with a
         reparameterisation overrides :meth:`_entry_cvx`."""
-        objective = self.loss.expr(self._loss_argument(variables), self.data)
+        objective = 0 if self.loss is None else self.loss.expr(self._loss_argument(variables), self.data)
         constraints = []
         for entry in self.entries:
             expression, extra = self._entry_cvx(entry, variables[entry.on])

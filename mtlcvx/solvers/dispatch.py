@@ -11,7 +11,7 @@ dispatcher takes the first, in this order, whose requirements hold:
 =============================  ====================================================================
 solver                         requires
 =============================  ====================================================================
-closed-form ridge              one variable; squared loss; only ``ridge`` penalties
+closed-form ridge              one variable; squared loss; only ``ridge`` and ``quadratic`` penalties
 working-set proximal gradient  one variable; squared loss; one norm with ``prox``,
                                ``row_dual_norms``, ``dual_norm``; ``ridge`` penalties
 APG, duality-gap stop          one variable; squared loss; one norm with ``prox``, ``dual_norm``;
@@ -32,13 +32,15 @@ No solver handles constraints: an estimator with a constrained reference
 (AllTasks' equal columns) reduces its problem before dispatching.
 """
 
+import weakref
+
 import numpy as np
 
 from .admm import admm_scaled_group_norms
 from .admm_laplacian import admm_task_laplacian
 from .apg import accelerated_proximal_gradient
 from .composite import solve_norm_penalized, solve_row_separable
-from .least_squares import ridge_closed_form
+from .least_squares import TaskSystems, ridge_closed_form
 from .primal_dual import ComponentLoss, primal_dual_group_norms
 from .smoothing import smoothing_proximal_gradient
 from ._common import SolverInfo
@@ -120,16 +122,37 @@ class _Single(FastSolver):
 
 class ClosedFormRidge(_Single):
     name = "closed-form ridge"
-    requires = "one variable; squared loss; only ridge penalties"
+    requires = "one variable; squared loss; only ridge and quadratic penalties"
 
     def accepts(self, objective):
-        return _single(objective) and _squared(objective) and not _ridge_and_rest(objective)[1]
+        return _single(objective) and _squared(objective) and not _ridge_quadratic_and_rest(objective)[2]
 
     def run(self, objective, tol, max_iter, warn, start=None):
-        ridge, _ = _ridge_and_rest(objective)
+        ridge, quadratic, _ = _ridge_quadratic_and_rest(objective)
         ls = objective.datafit
-        W = np.column_stack([ridge_closed_form(X, y, ridge, s_t) for X, y, s_t in zip(ls.Xs, ls.ys, ls.s)])
+        if not quadratic:
+            W = np.column_stack([ridge_closed_form(X, y, ridge, s_t) for X, y, s_t in zip(ls.Xs, ls.ys, ls.s)])
+        else:
+            # rho/2 ||W||^2 - <shift, W>: (s X^T X + (2 ridge + rho) I) w = s X^T y + shift, factorised once per
+            # (datafit, curvature) so an ADMM that re-solves with a new shift pays one product per call
+            rho = sum(term.weight * term.params["rho"] for term in quadratic)
+            shift = sum(term.weight * np.asarray(term.params["shift"]) for term in quadratic)
+            systems = _SYSTEMS.get(ls)
+            if systems is None:
+                systems = _SYSTEMS[ls] = TaskSystems(ls)
+            a = np.full(ls.shape[1], 2.0 * ridge + rho)
+            W = systems.solve(systems.b0 + shift, a)
         return {self._variable(objective): W}, SolverInfo(1, True, 0.0, "closed form", self.name)
+
+
+def _ridge_quadratic_and_rest(objective):
+    ridge, rest = _ridge_and_rest(objective)
+    quadratic = [term for term in rest if "quadratic" in _caps(term)]
+    return ridge, quadratic, [term for term in rest if "quadratic" not in _caps(term)]
+
+
+#: the factorised task systems of the datafits the closed form has seen
+_SYSTEMS = weakref.WeakKeyDictionary()
 
 
 class _OneNorm(_Single):

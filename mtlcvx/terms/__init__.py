@@ -7,7 +7,7 @@ solution of its prox problem.  Importing this package does not import
 cvxpy (tested): the fast solvers use the numpy halves.
 """
 
-from . import base, constraints, gengl, losses, objective, operators, penalties, proximal, sgmtl
+from . import base, constraints, gengl, losses, objective, operators, penalties, proximal, sgmtl, srml
 from .base import *  # noqa: F401,F403  (names listed in base.__all__)
 from .constraints import *  # noqa: F401,F403
 from .gengl import *  # noqa: F401,F403
@@ -17,6 +17,7 @@ from .operators import *  # noqa: F401,F403
 from .penalties import *  # noqa: F401,F403
 from .proximal import *  # noqa: F401,F403
 from .sgmtl import *  # noqa: F401,F403
+from .srml import *  # noqa: F401,F403
 
 __all__ = (base.__all__ + constraints.__all__ + losses.__all__ + penalties.__all__ + operators.__all__
-           + gengl.__all__ + sgmtl.__all__ + objective.__all__ + proximal.__all__)
+           + gengl.__all__ + sgmtl.__all__ + srml.__all__ + objective.__all__ + proximal.__all__)

@@ -35,8 +35,9 @@ CAPABILITIES = ("prox", "grad", "lipschitz", "dual_norm", "row_dual_norms", "sub
 #: cones), ``operator`` (it is ``sum_g ||(D vec(X))_g||_2``, with ``D``,
 #: ``group_prox``, ``project_dual``, ``gram_structure``), ``column_scaled``
 #: (it is ``sum_g h(X diag(p_g))``, with ``inner`` = ``h``, ``power``, and
-#: its parameter ``P``).
-FLAGS = ("ridge", "sdp", "operator", "column_scaled")
+#: its parameter ``P``), ``quadratic`` (it is ``rho/2 ||X||^2 - <shift, X> +
+#: constant``, with those parameters).
+FLAGS = ("ridge", "sdp", "operator", "column_scaled", "quadratic")
 
 
 def _cvxpy():

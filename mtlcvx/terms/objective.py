@@ -26,8 +26,9 @@ class Objective:
 
     Parameters
     ----------
-    datafit : object
-        The loss bound to the data (``value``, ``grad``, ``lipschitz``...).
+    datafit : object or None
+        The loss bound to the data (``value``, ``grad``, ``lipschitz``...);
+        None for an objective without data fit.
     shapes : dict
         ``{variable name: shape}``, in declaration order.
     loss_on : tuple of str
@@ -65,7 +66,7 @@ class Objective:
         """The objective; ``inf`` at an infeasible point."""
         if not self.feasible(variables):
             return np.inf
-        total = self.datafit.value(self.loss_argument(variables))
+        total = 0.0 if self.datafit is None else self.datafit.value(self.loss_argument(variables))
         return float(total + sum(term.value(variables[name]) for term, name in self.penalties))
 
     @staticmethod
@@ -74,7 +75,8 @@ class Objective:
 
     def smooth_gradient(self, variables):
         """``{name: gradient of the loss and the smooth penalties}``."""
-        G_loss = self.datafit.grad(self.loss_argument(variables))
+        G_loss = (np.zeros(self.shapes[self.loss_on[0]]) if self.datafit is None
+                  else self.datafit.grad(self.loss_argument(variables)))
         out = {}
         for name in self.names:
             G = G_loss.copy() if name in self.loss_on else np.zeros(self.shapes[name])
@@ -108,5 +110,5 @@ class Objective:
             else:
                 return np.nan
         zero = np.zeros(self.shapes[self.loss_on[0]])
-        scale = max(1.0, float(np.linalg.norm(self.datafit.grad(zero))))
+        scale = 1.0 if self.datafit is None else max(1.0, float(np.linalg.norm(self.datafit.grad(zero))))
         return float(np.sqrt(total) / scale)
