@@ -211,3 +211,31 @@ def test_fit_and_predict_never_modify_inputs(est):
     fitted.objective(Xs, ys)
     for a, b in zip(Xs + ys, copies[0] + copies[1]):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("est", [
+    mc.STL(lam=0.5, loss="logistic", fit_intercept=False),
+    mc.STL(lam=0.5, penalty="elasticnet", l1_ratio=1.0, loss="logistic", fit_intercept=False),
+    mc.GroupLasso(lam=2.0, loss="logistic", fit_intercept=False),
+    mc.TraceNorm(lam=2.0, loss="logistic", fit_intercept=False),
+], ids=_id)
+def test_logistic_baselines_match_reference_and_classify(est):
+    data = make_data(d=8, T=3, n=40, seed=11)
+    labels = [(y > 0).astype(float) for y in data.ys]
+    fitted = clone(est).fit(list(data.Xs), labels)
+    model, params = fitted.reference_model(list(data.Xs), labels)
+    report = mc.verify(fitted, model, **params)
+    assert report.passed and report.objective_gap <= 1e-6, str(report)
+    pred = fitted.predict(list(data.Xs))
+    assert set(np.unique(np.concatenate(pred))) <= {0.0, 1.0}
+    assert fitted.score(list(data.Xs), labels) == pytest.approx(
+        np.mean(np.concatenate(pred) == np.concatenate(labels)))
+    assert fitted.score(list(data.Xs), labels) > 0.7
+    proba = fitted.predict_proba(list(data.Xs))
+    np.testing.assert_array_equal([p > 0.5 for p in proba], [p == 1.0 for p in pred])
+
+
+def test_predict_proba_needs_the_logistic_loss():
+    data = make_data(d=4, T=2, n=10, seed=1)
+    with pytest.raises(AttributeError, match="loss='logistic'"):
+        mc.GroupLasso().fit(data).predict_proba(data)

@@ -58,13 +58,13 @@ def sign_coordinate_minimizer(v, s_plus, s_minus, c, rho):
     value : ndarray
         ``h(x)`` up to the constant-free form above.
     """
-    v, s_plus, s_minus = np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in (v, s_plus, s_minus)))
+    v, s_plus, s_minus = (np.asarray(a, dtype=float) for a in (v, s_plus, s_minus))
     x_pos = np.maximum(0.0, v - c * s_minus / rho)
     x_neg = np.minimum(0.0, v + c * s_plus / rho)
     h_pos = 0.5 * rho * (x_pos - v) ** 2 + c * s_minus * x_pos
     h_neg = 0.5 * rho * (x_neg - v) ** 2 - c * s_plus * x_neg
     take_pos = (h_pos < h_neg) | ((h_pos == h_neg) & (v >= 0))
-    return np.where(take_pos, x_pos, x_neg), np.where(take_pos, h_pos, h_neg)
+    return np.where(take_pos, x_pos, x_neg), np.minimum(h_pos, h_neg)
 
 
 def task_colouring(pairs, n_tasks):

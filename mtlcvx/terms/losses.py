@@ -276,7 +276,12 @@ class LeastSquares:
 
 
 class LogisticDatafit:
-    """The logistic loss bound to data (labels already in ``{-1, +1}``)."""
+    """The logistic loss bound to data (labels already in ``{-1, +1}``).
+
+    The tasks are stacked zero-padded (:func:`pad_tasks`), the labels
+    padded with 0: a padded row has margin 0 whatever ``W``, so it adds 0 to
+    the gradient (its label multiplies it) and ``log 2`` to the value,
+    which is subtracted."""
 
     kind = "logistic"
 
@@ -284,20 +289,23 @@ class LogisticDatafit:
         self.Xs, self.labels = list(Xs), list(labels)
         self.s = np.asarray(weights, dtype=float)
         self.shape = (Xs[0].shape[1], len(Xs))
+        self._X, self._Y = pad_tasks(self.Xs, self.labels)
+        self._padding = np.log(2.0) * float(self.s @ (self._X.shape[1] - np.array([len(y) for y in self.labels])))
+        self._L = None
 
     def _margins(self, W):
-        return [y * (X @ W[:, t]) for t, (X, y) in enumerate(zip(self.Xs, self.labels))]
+        return self._Y * np.einsum("tnd,dt->tn", self._X, W)
 
     def value(self, W):
-        return float(sum(s_t * np.logaddexp(0.0, -z).sum() for s_t, z in zip(self.s, self._margins(W))))
+        return float(self.s @ np.logaddexp(0.0, -self._margins(W)).sum(axis=1) - self._padding)
 
     def grad(self, W):
-        G = np.empty(self.shape)
-        for t, (X, y, z) in enumerate(zip(self.Xs, self.labels, self._margins(W))):
-            # d/dz log(1+e^{-z}) = -sigmoid(-z), written stably with expit
-            G[:, t] = -self.s[t] * (X.T @ (y * expit(-z)))
-        return G
+        # d/dz log(1+e^{-z}) = -sigmoid(-z), written stably with expit
+        weights = -self.s[:, None] * self._Y * expit(-self._margins(W))
+        return np.einsum("tnd,tn->dt", self._X, weights)
 
     def lipschitz(self):
-        """``max_t s_t ||X_t||_2^2 / 4``."""
-        return float(max(s_t * np.linalg.norm(X, 2) ** 2 / 4 for s_t, X in zip(self.s, self.Xs)))
+        """``max_t s_t ||X_t||_2^2 / 4`` (computed once)."""
+        if self._L is None:
+            self._L = float(max(s_t * np.linalg.norm(X, 2) ** 2 / 4 for s_t, X in zip(self.s, self.Xs)))
+        return self._L
