@@ -1,9 +1,10 @@
 """Prediction errors and structure-recovery scores for multi-task models."""
 
 import numpy as np
-from sklearn.metrics import adjusted_rand_score
+from sklearn.metrics import adjusted_rand_score, roc_auc_score
 
-__all__ = ["mse", "rmse", "nmse", "support_f1", "adjusted_rand"]
+__all__ = ["mse", "rmse", "nmse", "mae", "msle", "signed_log", "accuracy", "mean_auc", "support_f1",
+           "sign_agreement", "sign_error_rate", "adjusted_rand"]
 
 
 def _pairs(ys_true, ys_pred):
@@ -44,6 +45,60 @@ def nmse(ys_true, ys_pred):
     pairs = _pairs(ys_true, ys_pred)
     total = sum(np.sum((a - b) ** 2) / max(np.var(a), np.finfo(float).tiny) for a, b in pairs)
     return float(total / sum(a.size for a, _ in pairs))
+
+
+def mae(ys_true, ys_pred):
+    """Mean absolute error over all samples of all tasks pooled."""
+    return float(np.mean(np.concatenate([np.abs(a - b) for a, b in _pairs(ys_true, ys_pred)])))
+
+
+def signed_log(y):
+    """``sign(y) log(1 + |y|)``: ``log1p`` made odd, so that negative values
+    keep their order and their sign."""
+    y = np.asarray(y, dtype=float)
+    return np.sign(y) * np.log1p(np.abs(y))
+
+
+def msle(ys_true, ys_pred):
+    """Mean squared logarithmic error, pooled, through :func:`signed_log`:
+    ``mean (slog(y) - slog(yhat))^2``.  The usual ``log(1 + y)`` (scikit-
+    learn's ``mean_squared_log_error``) is undefined below -1, and the SRML
+    synthetic targets are of either sign; on nonnegative values the two
+    agree."""
+    return float(np.mean(np.concatenate([(signed_log(a) - signed_log(b)) ** 2
+                                         for a, b in _pairs(ys_true, ys_pred)])))
+
+
+def accuracy(ys_true, ys_pred):
+    """Share of correct labels over all samples of all tasks pooled."""
+    return float(np.mean(np.concatenate([a == b for a, b in _pairs(ys_true, ys_pred)])))
+
+
+def mean_auc(ys_true, scores):
+    """Mean over tasks of the area under each task's ROC curve (labels in
+    ``{-1, +1}`` or ``{0, 1}``; ``scores`` larger for the positive class,
+    e.g. ``decision_function``); tasks with one class only are skipped."""
+    aucs = [roc_auc_score(a > 0, b) for a, b in _pairs(ys_true, scores) if np.unique(a > 0).size == 2]
+    return float(np.mean(aucs)) if aucs else float("nan")
+
+
+def sign_agreement(W_true, W_est):
+    """Share of the entries of ``W_est`` with the sign of ``W_true``
+    (``np.sign``: a zero agrees only with a zero)."""
+    W_true, W_est = np.asarray(W_true), np.asarray(W_est)
+    if W_true.shape != W_est.shape:
+        raise ValueError(f"W_true has shape {W_true.shape} but W_est has {W_est.shape}")
+    return float(np.mean(np.sign(W_est) == np.sign(W_true)))
+
+
+def sign_error_rate(W_true, W_est):
+    """Share of the entries of ``W_est`` with the sign *opposite* to
+    ``W_true``'s (zeros are not errors: a model that abstains on a sign is
+    told apart from one that gets it wrong)."""
+    W_true, W_est = np.asarray(W_true), np.asarray(W_est)
+    if W_true.shape != W_est.shape:
+        raise ValueError(f"W_true has shape {W_true.shape} but W_est has {W_est.shape}")
+    return float(np.mean(np.sign(W_est) * np.sign(W_true) < 0))
 
 
 def support_f1(W_true, W_est, atol=1e-8):

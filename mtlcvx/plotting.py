@@ -10,7 +10,7 @@ columns are numbered from 0, as the arrays (``coef_[feature, task]``,
 
 import numpy as np
 
-__all__ = ["have_matplotlib", "plot_heatmaps", "heatmaps_figure", "memberships_figure", "order_groups",
+__all__ = ["have_matplotlib", "sign_mismatch_figure", "plot_heatmaps", "heatmaps_figure", "memberships_figure", "order_groups",
            "task_similarity_figure", "lines_figure", "save_figure", "MATPLOTLIB_NOTICE", "WEIGHT_LABEL",
            "MEMBERSHIP_LABEL"]
 
@@ -188,8 +188,9 @@ def task_similarity_figure(matrices, title=None):
     return fig
 
 
-def lines_figure(x, series, xlabel, ylabel, title=None, log_y=False):
-    """One line per series over the same ``x``, markers at the points.
+def lines_figure(x, series, xlabel, ylabel, title=None, log_y=False, log_x=False, markers=True):
+    """One line per series over the same ``x``, markers at the points
+    (``markers=False`` for long series such as iteration histories).
 
     Parameters
     ----------
@@ -199,12 +200,39 @@ def lines_figure(x, series, xlabel, ylabel, title=None, log_y=False):
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(5.5, 3.8), layout="constrained")
     for label, values in series.items():
-        ax.plot(x, values, marker="o", label=label)
+        ax.plot(x, values, marker="o" if markers else None, label=label)
     ax.set(xlabel=xlabel, ylabel=ylabel, title=title or "")
     if log_y:
         ax.set_yscale("log")
+    if log_x:
+        ax.set_xscale("log")
     ax.legend()
     ax.grid(alpha=0.3)
+    return fig
+
+
+def sign_mismatch_figure(W_true, estimates, title=None):
+    """Figure 1 of the SRML paper: the true signs, then for every estimate
+    ``(sign(W_hat) - sign(W*)) / 2`` (rows = features, columns = tasks):
+    white where the sign matches, red where the estimate is above the
+    truth's sign, blue where below; a zero weight is a half step.
+
+    Parameters
+    ----------
+    W_true : ndarray (d, T)
+    estimates : dict
+        ``{panel title: W_hat}``.
+    """
+    plt = _pyplot()
+    panels = {"truth: sign(W*)": np.sign(W_true),
+              **{name: (np.sign(W) - np.sign(W_true)) / 2.0 for name, W in estimates.items()}}
+    fig, axes = plt.subplots(1, len(panels), figsize=(2.2 * len(panels) + 1.5, 4.8), squeeze=False,
+                             layout="constrained")
+    for ax, (name, M) in zip(axes[0], panels.items()):
+        image = _draw(ax, name, M, "feature", "task", cmap="RdBu_r", vmin=-1, vmax=1)
+    fig.colorbar(image, ax=list(axes[0]), shrink=0.8, label="sign difference / 2 (0: match)")
+    if title:
+        fig.suptitle(title)
     return fig
 
 

@@ -21,6 +21,7 @@ from mtlcvx.cli import main
 from mtlcvx.experiments import _common
 from mtlcvx.experiments import gengl as gengl_experiment
 from mtlcvx.experiments import sgmtl as sgmtl_experiment
+from mtlcvx.experiments import srml as srml_experiment
 from mtlcvx.experiments._common import format_table
 from mtlcvx.plotting import MEMBERSHIP_LABEL, WEIGHT_LABEL, heatmaps_figure, memberships_figure
 
@@ -261,10 +262,10 @@ def test_gengl_figures_report_each_file(tmp_path):
     assert all(pathlib.Path(path).stat().st_size > 0 for path in figures)
 
 
-_PAPER_MODELS = {"SGMTL", "SSMTL", "STL", "TwoStageClusMTL"}
+_PAPER_MODELS = {"SGMTL", "SSMTL", "STL", "TwoStageClusMTL", "SRML", "SSML", "GroupLasso", "TraceNorm"}
 
 
-@pytest.mark.parametrize("module", [sgmtl_experiment, gengl_experiment], ids=lambda m: m.__name__)
+@pytest.mark.parametrize("module", [sgmtl_experiment, gengl_experiment, srml_experiment], ids=lambda m: m.__name__)
 def test_paper_experiments_fit_without_intercept(module):
     """The papers' models have no intercept: every estimator the paper
     experiments build says so, whatever the package default."""
@@ -339,7 +340,8 @@ def test_bench_quick_rows_meet_the_objective_gap(tmp_path):
     assert main(["bench", "--quick", "--budget", "20", "--json", str(json_path)]) == 0
     rows = json.loads(json_path.read_text())["rows"]
     assert {row["problem"] for row in rows} == {"L21", "trace", "L21 shared X (peer)", "SG-MTL W-step (set-1)",
-                                                "SSMTL_m (gl scenario)", "BiGMTL lower level (synthetic)"}
+                                                "SSMTL_m (gl scenario)", "BiGMTL lower level (synthetic)",
+                                                "SRML w-step (squared, l2)"}
     for row in rows:
         for key in ("problem", "size", "reference_s", "fast_s", "speedup", "rel_objective_gap"):
             assert key in row
@@ -419,5 +421,41 @@ def test_reproduce_bigmtl_quick(quick_bigmtl):
     for row in payload["timing"]:
         assert row["ratio"] > 10
     for name in ("bigmtl_figure1.png", "bigmtl_figure2.png"):
+        assert (out / name).stat().st_size > 0
+        assert f"wrote {out / name}" in progress
+
+
+@pytest.fixture(scope="module")
+def quick_srml(tmp_path_factory):
+    return _reproduce_quick("srml", tmp_path_factory)
+
+
+@pytest.mark.slow
+def test_reproduce_srml_quick(quick_srml):
+    """Table 3 with the paper's numbers beside ours, the training-size
+    study, the L21 sweep, the classification set, Figure 3's slopes, the
+    figures; at 60 samples per task every tuned method fits the noise level
+    while SSML cannot follow the flipped signs."""
+    code, payload, out, progress = quick_srml
+    assert code == 0
+    table = {row["method"]: row for row in payload["table"]}
+    assert set(table) == {"Ridge / LS", "Lasso", "L21", "Trace norm", "SSML", "SRML (chain)"}
+    for name in ("Ridge / LS", "L21", "SRML (chain)"):
+        assert table[name]["test_mse"] < 0.1
+    assert table["SSML"]["test_mse"] > 1e4 and table["SSML"]["sign_agreement"] < 0.95
+    assert table["SRML (chain)"]["paper_mse"] == 10.5 and table["L21"]["paper_mse"] == 8.96e3
+    sizes = {(row["n_train"], row["method"]) for row in payload["training_size"]}
+    assert (10, "SRML (chain)") in sizes and (60, "Ridge / LS") in sizes
+    sweep = payload["l21_sweep"]
+    assert sweep[-1]["test_mse"] > 1e3 > sweep[0]["test_mse"]
+    assert {row["method"] for row in payload["classification"]} == {"Logistic (independent)", "Lasso", "L21",
+                                                                    "SRML (chain)"}
+    for row in payload["classification"]:
+        assert 0.5 < row["accuracy"] <= 1 and 0.5 < row["auc"] <= 1
+    assert set(payload["scaling_slopes"]) == {"n_samples", "n_tasks", "n_features"}
+    convergence = payload["convergence"]
+    assert len(convergence["objective"]) == convergence["n_iter"] and convergence["rho_satisfies_theorem"]
+    for name in ("srml_figure1.png", "srml_figure2.png", "srml_figure3_n_tasks.png",
+                 "srml_training_size_test_mse.png"):
         assert (out / name).stat().st_size > 0
         assert f"wrote {out / name}" in progress

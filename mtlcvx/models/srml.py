@@ -28,7 +28,7 @@ from ..terms import L1, Objective, SquaredFrobenius, make_loss
 from ..terms.srml import SignConsistent, SignDisagreement, task_pairs
 from .base import LinearMultiTaskModel
 
-__all__ = ["SRML", "SSML", "srml_objective", "sign_agreement"]
+__all__ = ["SRML", "SSML", "srml_objective"]
 
 #: ``rho = RHO_MARGIN * 2 H`` when ``rho="auto"``: Theorem 5.2 asks ``rho > 2H``.
 RHO_MARGIN = 1.1
@@ -47,12 +47,6 @@ def srml_objective(data, lam, c, pairs, penalty="l2", loss="squared", scaling="s
     else:
         penalties.append((SignDisagreement(pairs).bind(c), "W"))
     return Objective(datafit, {"W": (data.n_features, data.n_tasks)}, ("W",), penalties, constraints)
-
-
-def sign_agreement(W, W_true):
-    """Share of the entries of ``W`` with the sign of ``W_true``
-    (``np.sign``: a zero agrees only with a zero)."""
-    return float(np.mean(np.sign(W) == np.sign(W_true)))
 
 
 class _SignRegularized(LinearMultiTaskModel):
