@@ -54,7 +54,23 @@ def task_pairs(pairs, n_tasks):
     return out.reshape(-1, 2).astype(int)
 
 
-class SignDisagreement(Penalty):
+class _OnPairs:
+    """A term on the pairs of tasks ``pairs`` (``(K, 2)``, from
+    :func:`task_pairs`)."""
+
+    def __init__(self, pairs):
+        self.pairs = np.asarray(pairs, dtype=int).reshape(-1, 2)
+
+    def __repr__(self):
+        return f"{type(self).__name__}({len(self.pairs)} pairs)"
+
+    def products(self, W):
+        """``W_jt W_jt'`` for every pair (columns) and feature (rows)."""
+        W = np.asarray(W)
+        return W[:, self.pairs[:, 0]] * W[:, self.pairs[:, 1]]
+
+
+class SignDisagreement(_OnPairs, Penalty):
     """``sum_{(t,t') in pairs} sum_j relu(-W_jt W_jt')``: how much the tasks
     of each pair disagree in sign, feature by feature (eq. 4.3's slack
     penalty).  Not convex, hence numpy only: it defines no CVXPY
@@ -65,16 +81,6 @@ class SignDisagreement(Penalty):
     pairs : ndarray (K, 2)
         From :func:`task_pairs`.
     """
-
-    def __init__(self, pairs):
-        self.pairs = np.asarray(pairs, dtype=int).reshape(-1, 2)
-
-    def __repr__(self):
-        return f"SignDisagreement({len(self.pairs)} pairs)"
-
-    def products(self, W):
-        """``W_jt W_jt'`` for every pair (columns) and feature (rows)."""
-        return W[:, self.pairs[:, 0]] * W[:, self.pairs[:, 1]]
 
     def value(self, W):
         return float(np.maximum(-self.products(W), 0.0).sum())
@@ -165,7 +171,7 @@ class NonPositive(Constraint):
 
 
 
-class SignConsistent(Constraint):
+class SignConsistent(_OnPairs, Constraint):
     """SSML's hard constraint ``W_jt W_jt' >= 0`` for every pair and
     feature: no pair has strictly opposite signs (a zero agrees with
     anything).  Not convex (the union of two orthants per pair), hence
@@ -178,19 +184,11 @@ class SignConsistent(Constraint):
         From :func:`task_pairs`.
     """
 
-    def __init__(self, pairs):
-        self.pairs = np.asarray(pairs, dtype=int).reshape(-1, 2)
-
-    def __repr__(self):
-        return f"SignConsistent({len(self.pairs)} pairs)"
-
     def expr(self, X):
         raise TypeError("SignConsistent is not convex: it has no CVXPY form (SSML's ADMM projects onto it)")
 
     def violation(self, X):
-        X = np.asarray(X)
-        products = X[:, self.pairs[:, 0]] * X[:, self.pairs[:, 1]]
-        return float(np.sqrt(np.maximum(-products, 0.0).max(initial=0.0)))
+        return float(np.sqrt(np.maximum(-self.products(X), 0.0).max(initial=0.0)))
 
     def project(self, X):
         return project_sign_consistent(X, self.pairs)
