@@ -459,3 +459,15 @@ def test_reproduce_srml_quick(quick_srml):
                  "srml_training_size_test_mse.png"):
         assert (out / name).stat().st_size > 0
         assert f"wrote {out / name}" in progress
+
+
+def test_bench_does_not_run_an_interior_point_solver_that_cannot_fit_in_memory(monkeypatch):
+    from mtlcvx import bench, reference
+    from conftest import make_data
+
+    model = reference.trace_norm(make_data(d=4, T=3, n=6))
+    monkeypatch.setattr(bench, "MEMORY_SHARE", 0.0)
+    result, status = bench._time_reference(model, "CLARABEL", 10.0, {"lam": 1.0})
+    assert result is None and status.startswith("not run: its dense PSD blocks need")
+    result, status = bench._time_reference(model, "SCS", 10.0, {"lam": 1.0})
+    assert status == "optimal"
