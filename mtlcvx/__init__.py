@@ -17,7 +17,7 @@ __version__ = "0.1.0"
 
 _SUBMODULES = ("reference", "models", "metrics", "datasets", "experiments", "plotting", "bilevel")
 _FROM = {name: "models" for name in ("STL", "AllTasks", "GroupLasso", "TraceNorm", "ClusMTL", "TwoStageClusMTL",
-                                     "SGMTL", "SSMTL", "BiGMTL", "SRML", "SSML")}
+                                     "SGMTL", "SSMTL", "BiGMTL", "SRML", "SSML", "GGMTL")}
 
 __all__ = [
     "MultiTaskData",
@@ -35,6 +35,7 @@ __all__ = [
     "BiGMTL",
     "SRML",
     "SSML",
+    "GGMTL",
     "verify",
     "VerificationReport",
     "reference",

@@ -4,7 +4,8 @@ import numpy as np
 from sklearn.metrics import adjusted_rand_score, roc_auc_score
 
 __all__ = ["mse", "rmse", "nmse", "mae", "msle", "signed_log", "accuracy", "mean_auc", "support_f1",
-           "sign_agreement", "sign_error_rate", "adjusted_rand"]
+           "sign_agreement", "sign_error_rate", "adjusted_rand", "fuzzy_graph_scores", "lukasiewicz_tnorm",
+           "lukasiewicz_tconorm", "fuzzy_xor"]
 
 
 def _pairs(ys_true, ys_pred):
@@ -116,3 +117,61 @@ def support_f1(W_true, W_est, atol=1e-8):
 def adjusted_rand(labels_true, labels_pred):
     """Adjusted Rand index of two task partitions (scikit-learn's)."""
     return float(adjusted_rand_score(labels_true, labels_pred))
+
+
+def lukasiewicz_tnorm(a, b):
+    """The Lukasiewicz t-norm ``max(a + b - 1, 0)`` (fuzzy AND)."""
+    return np.maximum(np.asarray(a, dtype=float) + np.asarray(b, dtype=float) - 1.0, 0.0)
+
+
+def lukasiewicz_tconorm(a, b):
+    """The Lukasiewicz t-conorm ``min(a + b, 1)`` (fuzzy OR)."""
+    return np.minimum(np.asarray(a, dtype=float) + np.asarray(b, dtype=float), 1.0)
+
+
+def fuzzy_xor(a, b):
+    """``T(S(a, b), 1 - T(a, b))`` with the Lukasiewicz t-norm ``T`` and
+    t-conorm ``S``: 1 where exactly one of two crisp values is 1."""
+    return lukasiewicz_tnorm(lukasiewicz_tconorm(a, b), 1.0 - lukasiewicz_tnorm(a, b))
+
+
+def _adjacency(A, name):
+    import scipy.sparse as sp
+
+    A = A.toarray() if sp.issparse(A) else np.asarray(A, dtype=float)
+    if A.ndim != 2 or A.shape[0] != A.shape[1]:
+        raise ValueError(f"{name} must be a square adjacency matrix, got shape {A.shape}")
+    if not np.all(np.isfinite(A)) or A.min(initial=0.0) < 0 or A.max(initial=0.0) > 1:
+        raise ValueError(f"{name} must hold truth values in [0, 1] (normalise weighted graphs first)")
+    return A
+
+
+def fuzzy_graph_scores(A_true, A_pred):
+    """GGMTL's fuzzy graph measures (section 4.1) of a predicted weighted
+    graph against a true one, from their adjacency matrices (entries in
+    ``[0, 1]``, all ``n^2`` entries counted, as the paper's sums over
+    ``0 <= i, j <= n``):
+
+    * ``recall = sum T(a1, a2) / sum a1``, ``precision = sum T(a1, a2) / sum
+      a2``, ``f1`` their harmonic mean;
+    * ``accuracy = 1 - sum XOR(a1, a2) / n^2``.
+
+    ``T`` is the Lukasiewicz t-norm and XOR the fuzzy exclusive or built
+    from it (:func:`fuzzy_xor`).  The paper names ``min(a, b)`` as the
+    t-conorm; with it, XOR(1, 0) would be 0, so we read the Lukasiewicz
+    t-conorm ``min(a + b, 1)``, with which every measure reduces to the
+    usual one on crisp (0/1) graphs (tested).  Empty sums give 0.
+
+    Returns
+    -------
+    dict with ``accuracy``, ``recall``, ``precision``, ``f1``.
+    """
+    A1, A2 = _adjacency(A_true, "A_true"), _adjacency(A_pred, "A_pred")
+    if A1.shape != A2.shape:
+        raise ValueError(f"A_true is {A1.shape} but A_pred is {A2.shape}")
+    both = float(lukasiewicz_tnorm(A1, A2).sum())
+    recall = both / A1.sum() if A1.sum() > 0 else 0.0
+    precision = both / A2.sum() if A2.sum() > 0 else 0.0
+    f1 = 2 * recall * precision / (recall + precision) if recall + precision > 0 else 0.0
+    accuracy = 1.0 - float(fuzzy_xor(A1, A2).sum()) / A1.size
+    return {"accuracy": accuracy, "recall": float(recall), "precision": float(precision), "f1": float(f1)}

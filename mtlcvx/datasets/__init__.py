@@ -2,8 +2,10 @@
 
 from .synthetic import (
     GENGL_SCENARIOS,
+    GGMTL_STRUCTURES,
     make_bigmtl_synthetic,
     make_gengl_scenario,
+    make_ggmtl_synthetic,
     make_group_sparse,
     make_sgmtl_set1,
     make_sgmtl_set2,
@@ -12,4 +14,5 @@ from .synthetic import (
 )
 
 __all__ = ["make_sparse_low_rank", "make_group_sparse", "make_sgmtl_set1", "make_sgmtl_set2",
-           "make_gengl_scenario", "GENGL_SCENARIOS", "make_bigmtl_synthetic", "make_srml_synthetic"]
+           "make_gengl_scenario", "GENGL_SCENARIOS", "make_bigmtl_synthetic", "make_srml_synthetic",
+           "make_ggmtl_synthetic", "GGMTL_STRUCTURES"]

@@ -315,3 +315,76 @@ def make_srml_synthetic(n_tasks=20, n_samples=100, n_features=25, kind="regressi
             ys.append(np.where(y >= 0, 1.0, -1.0) if kind == "classification" else y)
         sets.append(MultiTaskData(Xs, ys))
     return (sets[0] if np.ndim(n_samples) == 0 else tuple(sets)), W
+
+
+GGMTL_STRUCTURES = ("line", "tree", "star")
+
+
+def make_ggmtl_synthetic(structure="line", n_samples=20, noise=1.0, step=0.1, p=0.7, random_state=None):
+    """The synthetic Line, Tree and Star sets of GGMTL (Alesiani et al.,
+    ECML-PKDD 2020, section 4.2): tasks whose weight vectors are generated
+    along a known graph.
+
+    Our reading of the paper's text:
+
+    * ``"line"``: 20 tasks, 30 features; ``w_0 ~ N(1, I)``, ``w_t = w_{t-1}
+      + step u o b`` with ``u ~ U[0, 1]^30`` and ``b ~ Bernoulli(p)^30``;
+      true edges ``(t-1, t)``.
+    * ``"tree"``: 31 tasks (a binary tree of five levels), 30 features;
+      ``w_t = w_parent + step u o b``, parent ``(t - 1) // 2``, root ``w_0 ~
+      N(1, I)``; true edges child-parent.
+    * ``"star"``: 10 leaves ``w_t ~ N(1, I_20)`` (20 features) and a
+      centre that takes features ``2t, 2t+1`` from leaf ``t`` (the paper's
+      ``w_0 = sum_t w_t o (e_{2t-1} + e_{2t})`` with ``e_i`` the indicator
+      of feature ``i``; printed with ``e_i in R^T``, which cannot be, as
+      ``w_t`` has 20 entries); the centre is task 0, true edges ``(0, t)``.
+
+    ``X_t`` has i.i.d. ``N(0, 1)`` entries and ``y_t = X_t w_t + eps``,
+    ``eps ~ N(0, noise^2)`` (the paper: ``N(0, 1)``).  The paper does not
+    give the number of samples per task.
+
+    Parameters
+    ----------
+    n_samples : int or tuple of int
+        Samples per task; a tuple draws one set per entry (training, test...)
+        from the same weights.
+
+    Returns
+    -------
+    data : MultiTaskData, or a tuple of them when ``n_samples`` is a tuple
+    W : ndarray (n_features, n_tasks)
+    adjacency : ndarray (n_tasks, n_tasks)
+        The true graph, 0/1, symmetric.
+    """
+    if structure not in GGMTL_STRUCTURES:
+        raise ValueError(f"structure must be one of {GGMTL_STRUCTURES}, got {structure!r}")
+    if noise < 0 or step < 0 or not 0 <= p <= 1:
+        raise ValueError(f"noise and step must be >= 0 and p in [0, 1], got {noise!r}, {step!r}, {p!r}")
+    rng = check_random_state(random_state)
+    if structure == "star":
+        d, n_leaves = 20, 10
+        leaves = 1.0 + rng.standard_normal((d, n_leaves))
+        centre = np.zeros(d)
+        for t in range(n_leaves):
+            centre[2 * t:2 * t + 2] = leaves[2 * t:2 * t + 2, t]
+        W = np.column_stack([centre, leaves])
+        edges = [(0, t) for t in range(1, n_leaves + 1)]
+    else:
+        d, n_tasks = 30, (20 if structure == "line" else 31)
+        parents = [t - 1 if structure == "line" else (t - 1) // 2 for t in range(n_tasks)]
+        W = np.zeros((d, n_tasks))
+        W[:, 0] = 1.0 + rng.standard_normal(d)
+        for t in range(1, n_tasks):
+            W[:, t] = W[:, parents[t]] + step * rng.uniform(size=d) * (rng.uniform(size=d) < p)
+        edges = [(parents[t], t) for t in range(1, n_tasks)]
+    T = W.shape[1]
+    adjacency = np.zeros((T, T))
+    for i, j in edges:
+        adjacency[i, j] = adjacency[j, i] = 1.0
+    sizes = (n_samples,) if np.ndim(n_samples) == 0 else tuple(n_samples)
+    sets = []
+    for n in sizes:
+        Xs = [rng.standard_normal((int(n), d)) for _ in range(T)]
+        ys = [X @ W[:, t] + noise * rng.standard_normal(int(n)) for t, X in enumerate(Xs)]
+        sets.append(MultiTaskData(Xs, ys))
+    return (sets[0] if np.ndim(n_samples) == 0 else tuple(sets)), W, adjacency

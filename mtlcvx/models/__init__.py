@@ -9,8 +9,9 @@ from .base import LinearMultiTaskModel, MultiTaskEstimator
 from .bigmtl import BiGMTL
 from .baselines import STL, AllTasks, ClusMTL, GroupLasso, TraceNorm, TwoStageClusMTL
 from .gengl import SSMTL
+from .ggmtl import GGMTL
 from .sgmtl import SGMTL
 from .srml import SRML, SSML
 
 __all__ = ["MultiTaskEstimator", "LinearMultiTaskModel", "STL", "AllTasks", "GroupLasso", "TraceNorm", "ClusMTL",
-           "TwoStageClusMTL", "SGMTL", "SSMTL", "BiGMTL", "SRML", "SSML"]
+           "TwoStageClusMTL", "SGMTL", "SSMTL", "BiGMTL", "SRML", "SSML", "GGMTL"]

@@ -15,6 +15,7 @@ from .base import Derived, Entry, Parameter, ReferenceModel, ReferenceResult
 from .baselines import ClusteredModel, PenalizedModel, clustered, elastic_net, group_lasso, ridge, trace_norm
 from .bigmtl import BiGMTLLower, bigmtl_lower
 from .gengl import GenGLModel, gengl
+from .ggmtl import GGMTLLower, ggmtl_lower
 from .sgmtl import SGMTLWStep, sgmtl_wstep
 from .srml import SRMLUStepHalf, SRMLWStep, srml_ustep, srml_wstep
 
@@ -41,4 +42,6 @@ __all__ = [
     "srml_wstep",
     "SRMLUStepHalf",
     "srml_ustep",
+    "GGMTLLower",
+    "ggmtl_lower",
 ]

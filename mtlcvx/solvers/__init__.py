@@ -13,6 +13,7 @@ from .admm_laplacian import admm_task_laplacian
 from .apg import accelerated_proximal_gradient, gradient_mapping_norm
 from .composite import solve_norm_penalized, solve_row_separable
 from .dispatch import SOLVERS, FastSolver, NoFastSolver, SmoothingGradient, select, solve
+from .graph import GraphLeastSquares
 from .least_squares import TaskSystems, norm_penalized_gap, ridge_closed_form
 from .primal_dual import operator_norm_squared, primal_dual_group_norms
 from .projections import project_columns_to_simplex
@@ -32,6 +33,7 @@ __all__ = [
     "gradient_mapping_norm",
     "solve_norm_penalized",
     "solve_row_separable",
+    "GraphLeastSquares",
     "TaskSystems",
     "norm_penalized_gap",
     "ridge_closed_form",

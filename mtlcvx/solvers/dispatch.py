@@ -12,6 +12,8 @@ dispatcher takes the first, in this order, whose requirements hold:
 solver                         requires
 =============================  ====================================================================
 closed-form ridge              one variable; squared loss; only ``ridge`` and ``quadratic`` penalties
+graph least squares            one variable; squared loss; one ``graph`` penalty (sparse solve,
+                               or IRLS when not squared)
 working-set proximal gradient  one variable; squared loss; one norm with ``prox``,
                                ``row_dual_norms``, ``dual_norm``; ``ridge`` penalties
 APG, duality-gap stop          one variable; squared loss; one norm with ``prox``, ``dual_norm``;
@@ -40,6 +42,7 @@ from .admm import admm_scaled_group_norms
 from .admm_laplacian import admm_task_laplacian
 from .apg import accelerated_proximal_gradient
 from .composite import solve_norm_penalized, solve_row_separable
+from .graph import GraphLeastSquares
 from .least_squares import TaskSystems, ridge_closed_form
 from .primal_dual import ComponentLoss, primal_dual_group_norms
 from .smoothing import smoothing_proximal_gradient
@@ -153,6 +156,36 @@ def _ridge_quadratic_and_rest(objective):
 
 #: the factorised task systems of the datafits the closed form has seen
 _SYSTEMS = weakref.WeakKeyDictionary()
+
+
+class GraphSolver(_Single):
+    name = "graph least squares"
+    requires = "one variable; squared loss; one graph penalty"
+
+    def accepts(self, objective):
+        terms = _terms(objective)
+        return _single(objective) and _squared(objective) and len(terms) == 1 and "graph" in _caps(terms[0])
+
+    def run(self, objective, tol, max_iter, warn, start=None):
+        (term,) = _terms(objective)
+        ls = objective.datafit
+        # the Gram matrices of a datafit are kept for the refits of an outer loop
+        cached = _GRAPHS.get(ls)
+        if cached is None or cached[0] is not term.term:
+            cached = _GRAPHS[ls] = (term.term, GraphLeastSquares(ls.Xs, ls.ys, term.edges, ls.s))
+        graph = cached[1]
+        c = term.weight * np.asarray(term.params["weights"], dtype=float)
+        W0 = None if start is None or self._variable(objective) not in start else start[self._variable(objective)]
+        if term.squared:
+            W, _ = graph.solve_squared(c, W0=W0)
+            info = SolverInfo(1, True, 0.0, "closed form", self.name)
+        else:
+            W, info, _ = graph.solve_norm(c, W0=W0, tol=tol, max_iter=max_iter, warn=warn)
+        return {self._variable(objective): W}, info
+
+
+#: the graph systems of the datafits the graph solver has seen
+_GRAPHS = weakref.WeakKeyDictionary()
 
 
 class _OneNorm(_Single):
@@ -292,7 +325,7 @@ class SmoothingGradient(PrimalDual):
 
 
 #: The solvers in the order the dispatcher tries them.
-SOLVERS = [ClosedFormRidge(), WorkingSet(), GapAPG(), TaskLaplacianADMM(), ColumnScaledADMM(), MappingAPG(),
+SOLVERS = [ClosedFormRidge(), GraphSolver(), WorkingSet(), GapAPG(), TaskLaplacianADMM(), ColumnScaledADMM(), MappingAPG(),
            PrimalDual()]
 
 

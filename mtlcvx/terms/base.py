@@ -36,8 +36,9 @@ CAPABILITIES = ("prox", "grad", "lipschitz", "dual_norm", "row_dual_norms", "sub
 #: ``group_prox``, ``project_dual``, ``gram_structure``), ``column_scaled``
 #: (it is ``sum_g h(X diag(p_g))``, with ``inner`` = ``h``, ``power``, and
 #: its parameter ``P``), ``quadratic`` (it is ``rho/2 ||X||^2 - <shift, X> +
-#: constant``, with those parameters).
-FLAGS = ("ridge", "sdp", "operator", "column_scaled", "quadratic")
+#: constant``, with those parameters), ``graph`` (it smooths the tasks along
+#: ``edges``, squared or not, with per-edge ``weights``).
+FLAGS = ("ridge", "sdp", "operator", "column_scaled", "quadratic", "graph")
 
 
 def _cvxpy():

@@ -1,86 +1,20 @@
-"""What the bilevel methods share, and their hypergradients.
-
-A bilevel method learns hyperparameters ``theta`` (BiGMTL's group
-structure, GGMTL's edge weights) by minimising a validation error at the
-solution of a training problem:
-
-    min_theta  U(theta) = C(W_hat(theta)),   W_hat(theta) = argmin_W L_train(W, theta),
-    C(W) = 1/2 sum_t ||y_t^val - X_t^val w_t||^2.
-
-The **hypergradient** ``grad U(theta)`` is ``(dW_hat/dtheta)^T grad C(W_hat)``.
-Two ways to compute it are offered for each method, and a third to check
-them:
-
-* ``method="reverse"``: differentiate the fast solver's iterations (for
-  BiGMTL, Algorithm 1 of the paper: reverse mode through ``n_inner``
-  iterations of the dual solver), which gives the exact gradient of the
-  *unrolled* objective ``U^(Q)``, converging to ``grad U`` as ``Q`` grows;
-* ``method="implicit"``: implicit differentiation of the optimality
-  conditions of the CVXPY reference (:meth:`ReferenceResult.backward`):
-  the gradient of ``U`` itself, to the reference solver's accuracy;
-* ``method="fixed-point"`` (BiGMTL): implicit differentiation of the fast
-  exact solver's fixed point (the ADMM), in numpy: the gradient of ``U``
-  itself, solved to ``1e-10``;
-* :func:`central_differences`: of either objective, for a check of your own.
-"""
+"""BiGMTL's hypergradient: Algorithm 1 (reverse mode through the dual
+solver), implicit differentiation of the CVXPY reference, and of the
+ADMM's fixed point."""
 
 import numbers
 
 import numpy as np
 
-from .data import as_multitask_data
-from .solvers import project_columns_to_simplex
-from .solvers.admm import admm_scaled_group_norms, column_scaled_fixed_point_vjp
-from .solvers.bregman import TraceGroupsDual
-from .terms import SquaredLoss
+from ..data import as_multitask_data
+from ..solvers.admm import admm_scaled_group_norms, column_scaled_fixed_point_vjp
+from ..solvers.bregman import TraceGroupsDual
+from ..terms import SquaredLoss
+from ._common import _positive, validation_error
 
-__all__ = [
-    "validation_error",
-    "central_differences",
-    "project_rows_to_simplex",
-    "project_to_box",
-    "BiGMTLHypergradient",
-    "bigmtl_hypergradient",
-]
+__all__ = ["BiGMTLHypergradient", "bigmtl_hypergradient"]
 
 METHODS = ("reverse", "implicit", "fixed-point")
-
-
-def validation_error(W, val):
-    """``C(W) = 1/2 sum_t ||y_t - X_t w_t||^2`` on ``val`` and its gradient
-    ``X_t^T (X_t w_t - y_t)`` (column ``t``)."""
-    residuals = [X @ W[:, t] - y for t, (X, y) in enumerate(val)]
-    value = 0.5 * sum(float(r @ r) for r in residuals)
-    return value, np.column_stack([X.T @ r for X, r in zip(val.Xs, residuals)])
-
-
-def central_differences(func, x, step=1e-6):
-    """Central finite differences ``(f(x + h e_i) - f(x - h e_i)) / 2h`` of a
-    scalar function of an array, entry by entry (``2 x.size`` calls)."""
-    x = np.asarray(x, dtype=float)
-    grad = np.zeros_like(x)
-    for index in np.ndindex(x.shape):
-        e = np.zeros_like(x)
-        e[index] = step
-        grad[index] = (func(x + e) - func(x - e)) / (2.0 * step)
-    return grad
-
-
-def project_rows_to_simplex(theta):
-    """Each row of ``theta`` projected onto the probability simplex: the
-    projection onto BiGMTL's Theta (rows of a ``T x L`` matrix sum to 1)."""
-    return project_columns_to_simplex(np.asarray(theta, dtype=float).T).T
-
-
-def project_to_box(x, low=0.0, high=1.0):
-    """The projection onto ``[low, high]`` entry-wise (GGMTL's edge weights)."""
-    return np.clip(np.asarray(x, dtype=float), low, high)
-
-
-def _positive(value, name):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
-    return float(value)
 
 
 class BiGMTLHypergradient:
@@ -150,7 +84,7 @@ class BiGMTLHypergradient:
         return value, result.backward(W=G)["theta"]
 
     def _declaration(self):
-        from .reference import bigmtl_lower
+        from ..reference import bigmtl_lower
 
         if self._reference is None:
             self._reference = bigmtl_lower(self.train, self.n_groups, self.scaling)
