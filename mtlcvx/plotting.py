@@ -11,7 +11,7 @@ columns are numbered from 0, as the arrays (``coef_[feature, task]``,
 import numpy as np
 
 __all__ = ["have_matplotlib", "sign_mismatch_figure", "plot_heatmaps", "heatmaps_figure", "memberships_figure", "order_groups",
-           "task_similarity_figure", "lines_figure", "save_figure", "MATPLOTLIB_NOTICE", "WEIGHT_LABEL",
+           "task_similarity_figure", "lines_figure", "task_graph_figure", "save_figure", "MATPLOTLIB_NOTICE", "WEIGHT_LABEL",
            "MEMBERSHIP_LABEL"]
 
 MATPLOTLIB_NOTICE = 'figures skipped: matplotlib is not installed (pip install "mtlcvx[plot]")'
@@ -233,6 +233,46 @@ def sign_mismatch_figure(W_true, estimates, title=None):
     fig.colorbar(image, ax=list(axes[0]), shrink=0.8, label="sign difference / 2 (0: match)")
     if title:
         fig.suptitle(title)
+    return fig
+
+
+def task_graph_figure(graphs, true_adjacency=None, title=None, positions=None):
+    """Task graphs drawn as networks (networkx, in the ``plot`` extra), one
+    panel per entry of ``graphs`` (``{name: adjacency}``, dense or sparse,
+    weights >= 0): edge width and darkness follow the weight relative to
+    the panel's largest; edges of ``true_adjacency`` are drawn green, the
+    others red; every panel uses the same node positions (a spring layout
+    of the true graph when given, else of the first graph, seeded)."""
+    import networkx as nx
+    import scipy.sparse as sp
+
+    plt = _pyplot()
+    dense = {name: (A.toarray() if sp.issparse(A) else np.asarray(A, dtype=float)) for name, A in graphs.items()}
+    truth = None if true_adjacency is None else np.asarray(true_adjacency) != 0
+    if positions is None:
+        base = truth.astype(float) if truth is not None else next(iter(dense.values()))
+        positions = nx.spring_layout(nx.from_numpy_array(base), seed=0)
+    fig, axes = plt.subplots(1, len(dense), figsize=(4.2 * len(dense), 4.2), squeeze=False)
+    for ax, (name, A) in zip(axes[0], dense.items()):
+        G = nx.from_numpy_array(A)
+        top = A.max(initial=0.0) or 1.0
+        edges = list(G.edges(data="weight"))
+        colors = ["tab:green" if truth is not None and truth[i, j] else "tab:red" for i, j, _ in edges]
+        widths = [0.5 + 2.5 * w / top for _, _, w in edges]
+        alphas = [0.25 + 0.75 * w / top for _, _, w in edges]
+        nx.draw_networkx_nodes(G, positions, ax=ax, node_size=120, node_color="lightgrey", edgecolors="black")
+        nx.draw_networkx_labels(G, positions, ax=ax, font_size=6)
+        for (i, j, _), color, width, alpha in zip(edges, colors, widths, alphas):
+            nx.draw_networkx_edges(G, positions, edgelist=[(i, j)], ax=ax, edge_color=color, width=width, alpha=alpha)
+        right = sum(c == "tab:green" for c in colors)
+        ax.set_title(f"{name}: {len(edges)} edges" + (f", {right} true" if truth is not None else ""), fontsize=9)
+        ax.set_axis_off()
+    if truth is not None:
+        fig.text(0.5, 0.01, "green: edge of the true graph; red: not; width and opacity: learned weight",
+                 ha="center", fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout(rect=(0, 0.04, 1, 0.95))
     return fig
 
 

@@ -31,7 +31,7 @@ def available():
 
 
 def _load():
-    from . import baselines, bigmtl, gengl, sgmtl, srml  # noqa: F401  (each registers itself)
+    from . import baselines, bigmtl, gengl, ggmtl, sgmtl, srml  # noqa: F401  (each registers itself)
 
 
 def run(name, quick=False, out=None, progress=stderr_progress):

@@ -28,16 +28,23 @@ the norm; its Hessian is what the hypergradient differentiates.
 """
 
 import numpy as np
+import scipy.linalg
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from ..terms.graph import incidence_matrix
 from ._common import SolverInfo, not_converged
 
-__all__ = ["GraphLeastSquares", "DIRECT_SIZE"]
+__all__ = ["GraphLeastSquares", "DENSE_SIZE", "DIRECT_SIZE"]
 
-#: Systems of at most this many unknowns (``T d``) are factorised (sparse
-#: LU); larger ones are solved by preconditioned conjugate gradients.
+#: ``method="auto"`` never picks the dense Cholesky: on the Tree set with
+#: fused tasks (Hessian entries ``c / delta ~ 1e10``) its Newton steps were
+#: less accurate than the sparse LU's and the non-squared fits took twice as
+#: long (measured); ``method="dense"`` offers it for well-conditioned systems.
+DENSE_SIZE = 0
+
+#: Systems of at most this many unknowns are factorised (sparse LU);
+#: larger ones are solved by preconditioned conjugate gradients.
 DIRECT_SIZE = 4000
 
 
@@ -50,6 +57,11 @@ class _Block:
         self.owner, self.a, self.U, self.g = owner, a, U, g
         self.method = method
         self.n_matvec = 0
+        if method == "dense":
+            try:
+                self.cho = scipy.linalg.cho_factor(self.dense_matrix(), check_finite=False)
+            except np.linalg.LinAlgError:
+                self.method = "cg"
         if method == "direct":
             try:
                 self.lu = spla.splu(self.matrix().tocsc(), permc_spec="MMD_AT_PLUS_A")
@@ -73,6 +85,26 @@ class _Block:
                 M -= (self.g * np.einsum("kj,kj->k", self.U, D))[:, None] * self.U
             out += o.ET @ M
         return out
+
+    def dense_matrix(self):
+        """The matrix as a dense array (``Td x Td``, task-major)."""
+        o = self.owner
+        T, d = o.T, o.d
+        A = np.zeros((T, d, T, d))
+        t = np.arange(T)
+        A[t, :, t, :] = o.G
+        if len(o.edges):
+            i, j = o.edges[:, 0], o.edges[:, 1]
+            blocks = self.a[:, None, None] * np.eye(d)
+            if self.U is not None:
+                blocks = blocks - self.g[:, None, None] * self.U[:, :, None] * self.U[:, None, :]
+            # the (i, d, j, d) layout puts block (p, q) at A[p, :, q, :]
+            A_view = A.transpose(0, 2, 1, 3)
+            np.add.at(A_view, (i, i), blocks)
+            np.add.at(A_view, (j, j), blocks)
+            np.add.at(A_view, (i, j), -blocks)
+            np.add.at(A_view, (j, i), -blocks)
+        return A.reshape(T * d, T * d)
 
     def matrix(self):
         """The sparse matrix (``Td x Td``, task-major)."""
@@ -108,6 +140,9 @@ class _Block:
     def solve(self, R, x0=None, rtol=1e-11, max_iter=None):
         """``A^{-1} R`` (``R`` of shape ``(T, d)``)."""
         o = self.owner
+        if self.method == "dense":
+            return scipy.linalg.cho_solve(self.cho, np.asarray(R, dtype=float).ravel(),
+                                          check_finite=False).reshape(o.T, o.d)
         if self.method == "direct":
             return self.lu.solve(np.ascontiguousarray(R, dtype=float).ravel()).reshape(o.T, o.d)
         n = o.T * o.d
@@ -136,9 +171,9 @@ class GraphLeastSquares:
     edges : ndarray (m, 2)
     task_weights : ndarray (T,), optional
         ``s_t`` (1: the "sum" scaling).
-    method : {"auto", "direct", "cg"}
-        Sparse LU or preconditioned CG; ``"auto"`` factorises up to
-        :data:`DIRECT_SIZE` unknowns.
+    method : {"auto", "dense", "direct", "cg"}
+        Dense Cholesky, sparse LU or preconditioned CG; ``"auto"`` picks
+        the sparse LU up to :data:`DIRECT_SIZE` unknowns, CG above.
 
     Notes
     -----
@@ -147,8 +182,8 @@ class GraphLeastSquares:
     """
 
     def __init__(self, Xs, ys, edges, task_weights=None, method="auto"):
-        if method not in ("auto", "direct", "cg"):
-            raise ValueError(f"method must be 'auto', 'direct' or 'cg', got {method!r}")
+        if method not in ("auto", "dense", "direct", "cg"):
+            raise ValueError(f"method must be 'auto', 'dense', 'direct' or 'cg', got {method!r}")
         self.T, self.d = len(Xs), Xs[0].shape[1]
         s = np.ones(self.T) if task_weights is None else np.asarray(task_weights, dtype=float)
         self.G = np.stack([s_t * (X.T @ X) for s_t, X in zip(s, Xs)])
@@ -157,7 +192,9 @@ class GraphLeastSquares:
         self.edges = np.asarray(edges, dtype=int).reshape(-1, 2)
         self.E = incidence_matrix(self.edges, self.T)
         self.ET = self.E.T.tocsr()
-        self.method = method if method != "auto" else ("direct" if self.T * self.d <= DIRECT_SIZE else "cg")
+        size = self.T * self.d
+        self.method = method if method != "auto" else (
+            "dense" if size <= DENSE_SIZE else "direct" if size <= DIRECT_SIZE else "cg")
 
     def laplacian(self, c):
         return (self.ET @ sp.diags(c) @ self.E).tocsr()
@@ -193,20 +230,23 @@ class GraphLeastSquares:
         n = np.linalg.norm(D, axis=1)
         return np.einsum("tij,tj->ti", self.G, V) - self.b + self.ET @ ((c / np.maximum(n, delta))[:, None] * D)
 
-    def solve_norm(self, c, W0=None, delta=None, tol=1e-10, max_iter=1000, warn=True, n_irls=10):
+    def solve_norm(self, c, W0=None, delta=None, tol=1e-10, max_iter=1000, warn=True, n_irls=None):
         """The minimiser of the non-squared problem (``W``, ``d x T``), with
         :class:`SolverInfo` (criterion: the norm of the smoothed objective's
         gradient relative to ``||X^T y||``; a Newton decrement below ``tol``
         times the objective also stops) and ``delta``.
 
         ``n_irls`` reweighted steps (monotone, robust far from the
-        solution), then Newton steps on the smoothed objective with Armijo
+        solution; default 10 from a cold start, 1 from a warm start ``W0``),
+        then Newton steps on the smoothed objective with Armijo
         backtracking (its Hessian is the system the hypergradient solves).
         IRLS alone converges linearly and slowly once tasks fuse: on the
         Line set (20 tasks, the k-NN graph, lam = 5) it needed 330
         iterations for ``tol = 1e-10`` where Newton needs a few tens
         (measured)."""
         c = self._weights(c)
+        if n_irls is None:
+            n_irls = 10 if W0 is None else 1
         V = self.solve_squared(c)[0].T if W0 is None else np.asarray(W0, dtype=float).T.copy()
         delta = self.huber_delta(V.T) if delta is None else float(delta)
         scale = max(float(np.linalg.norm(self.b)), 1e-300)
