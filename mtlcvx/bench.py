@@ -33,7 +33,8 @@ from threadpoolctl import threadpool_limits
 
 from . import reference
 from ._errors import ConvergenceWarning, SolverError
-from .bilevel import BiGMTLHypergradient
+from .bilevel import BiGMTLHypergradient, GGMTLHypergradient
+from .data import MultiTaskData
 from .datasets import (
     make_bigmtl_synthetic,
     make_gengl_scenario,
@@ -45,6 +46,7 @@ from .datasets import (
 from .experiments._common import format_table
 from .metrics import adjusted_rand
 from .models import SGMTL, SRML, SSMTL, GroupLasso, TraceNorm
+from .models.ggmtl import knn_task_graph
 from .solvers import dispatch
 from .terms import L21, NuclearNorm, SquaredLoss, gengl_preset, lambda_max
 
@@ -73,6 +75,12 @@ BIGMTL_LAM, BIGMTL_EPS, BIGMTL_Q = 0.1, 1e-3, 500
 #: SRML w-steps: (label, loss, penalty, tasks, samples per task), 25 features
 SRML_CASES = [("squared, l2", "squared", "l2", 20, 100), ("logistic, l1", "logistic", "l1", 5, 100)]
 SRML_FIT_ITERATIONS = 50
+#: GGMTL lower level: (label, squared, tasks), Line-like tasks, 30 features,
+#: 20 samples per task, the k-NN graph (k = 10) with random weights
+GGMTL_CASES = [("squared", True, 100), ("not squared", False, 100)]
+GGMTL_LAM = 10.0
+#: Tasks of the scaling study of one GGMTL outer iteration (d = 30)
+GGMTL_SCALING = (100, 250, 500, 1000, 2000)
 PEER_SIZE = (500, 50, 100)
 QUICK_PEER_SIZE = (200, 20, 50)
 
@@ -291,6 +299,73 @@ def _srml_fit_row(progress):
     }]
 
 
+def _ggmtl_instance(n_tasks, seed=0):
+    """Tasks drifting along a line (GGMTL's Line set, any number of tasks),
+    30 features, 20 + 20 samples per task; the k-NN graph (k = 10) of the
+    per-task ridge models; edge weights uniform in [0.2, 1]."""
+    rng = np.random.default_rng(seed)
+    d = 30
+    W = np.cumsum(0.1 * rng.uniform(size=(d, n_tasks)) * (rng.uniform(size=(d, n_tasks)) < 0.7), axis=1)
+    W += 1.0 + rng.standard_normal((d, 1))
+
+    def draw():
+        Xs = [rng.standard_normal((20, d)) for _ in range(n_tasks)]
+        return MultiTaskData(Xs, [X @ W[:, t] + rng.standard_normal(20) for t, X in enumerate(Xs)])
+
+    train, val = draw(), draw()
+    ridge = np.column_stack([np.linalg.solve(X.T @ X + 1e-3 * np.eye(d), X.T @ y) for X, y in train])
+    edges = knn_task_graph(ridge, 10)
+    return train, val, edges, rng.uniform(0.2, 1.0, len(edges))
+
+
+def _ggmtl_case(squared, n_tasks):
+    train, _, edges, e = _ggmtl_instance(n_tasks)
+    model = reference.ggmtl_lower(train, edges, squared=squared)
+    params = {"edge_weights": e, "lam": GGMTL_LAM}
+    return model, params, _dispatched(model, params)
+
+
+def _ggmtl_extra_rows(progress, quick):
+    """The hypergradient by Theorem 1 (one sparse solve and its adjoint)
+    against CVXPY's backward on the same instance; then one outer iteration
+    (lower-level solve, adjoint solve, gradient) by preconditioned CG from
+    100 to 2000 tasks, and the log-log slope of its time against ``T d``."""
+    rows = []
+    train, val, edges, e = _ggmtl_instance(50)
+    size = f"d=30, T=50, n=20, {len(edges)} edges"
+    progress(f"[bench] GGMTL hypergradient {size}: CVXPY backward ...")
+    hyper = GGMTLHypergradient(train, val, edges)
+    implicit_s, (value_i, grad_i) = _best_of(lambda: hyper.implicit(e, GGMTL_LAM), repeats=1)
+    fast_s, (value_f, grad_f) = _best_of(lambda: GGMTLHypergradient(train, val, edges)(e, GGMTL_LAM), repeats=3)
+    rows.append({"problem": "GGMTL hypergradient: Theorem 1 (sparse solve + adjoint)", "size": size,
+                 "reference_solver": "CVXPY backward (SCS, diffcp)", "reference_status": "optimal",
+                 "reference_s": implicit_s, "fast_s": fast_s, "speedup": implicit_s / fast_s,
+                 "rel_objective_gap": abs(value_f - value_i) / value_i,
+                 "rel_gradient_difference": float(np.linalg.norm(grad_f - grad_i) / np.linalg.norm(grad_i))})
+    progress(f"[bench] GGMTL hypergradient: CVXPY {implicit_s:.2f} s, Theorem 1 {fast_s:.4f} s")
+    sizes = GGMTL_SCALING[:3] if quick else GGMTL_SCALING
+    times = []
+    for n_tasks in sizes:
+        train, val, edges, e = _ggmtl_instance(n_tasks)
+        hyper = GGMTLHypergradient(train, val, edges, method="cg")
+        hyper(e, GGMTL_LAM)  # the warm state of an outer loop
+
+        def step():
+            return hyper(e * 0.99, GGMTL_LAM)
+
+        seconds, _ = _best_of(step, repeats=3)
+        times.append(seconds)
+        rows.append({"problem": "GGMTL outer iteration (CG, warm)", "size": f"d=30, T={n_tasks}, {len(edges)} edges",
+                     "reference_solver": "-", "reference_status": "-", "reference_s": None, "fast_s": seconds,
+                     "speedup": None, "rel_objective_gap": None})
+        progress(f"[bench] GGMTL outer iteration T={n_tasks}: {seconds:.3f} s")
+    slope = float(np.polyfit(np.log(30 * np.array(sizes)), np.log(times), 1)[0])
+    rows.append({"problem": "GGMTL outer iteration: log-log slope in T d", "size": f"T={sizes[0]}..{sizes[-1]}",
+                 "reference_solver": "-", "reference_status": f"slope {slope:.2f} (paper: 1.31; target <= 1.1)",
+                 "reference_s": None, "fast_s": None, "speedup": None, "rel_objective_gap": None, "slope": slope})
+    return rows
+
+
 def _reference_rows(problem, size, model, params, fast, budget, progress):
     fast_s, (W_fast, n_iter) = _best_of(fast)
     f_fast = model.objective_at(W_fast, **params)
@@ -418,6 +493,10 @@ def _run_bench(quick, budget, progress):
                                 *_srml_wstep_case(loss, penalty, n_tasks, n_samples), budget, progress)
     if not quick:
         rows += _srml_fit_row(progress)
+    for label, squared, n_tasks in GGMTL_CASES[:1] if quick else GGMTL_CASES:
+        rows += _reference_rows(f"GGMTL lower level ({label})", (30, n_tasks, 20), *_ggmtl_case(squared, n_tasks),
+                                budget, progress)
+    rows += _ggmtl_extra_rows(progress, quick)
     columns = ["problem", "size", "reference_solver", "reference_s", "fast_s", "speedup",
                "rel_objective_gap", "rel_gradient_difference", "reference_status"]
     text = format_table([{k: ("-" if r.get(k) is None else r.get(k)) for k in columns} for r in rows], columns,
