@@ -5,6 +5,7 @@ import numbers
 
 import numpy as np
 
+from ..data import as_multitask_data
 from ..solvers import project_columns_to_simplex
 
 __all__ = ["validation_error", "central_differences", "project_rows_to_simplex", "project_to_box"]
@@ -45,3 +46,13 @@ def _positive(value, name):
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value) or value <= 0:
         raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
     return float(value)
+
+
+def check_split(train, val):
+    """``(train, val)`` as :class:`~mtlcvx.MultiTaskData`, with the same
+    tasks and features."""
+    train, val = as_multitask_data(train), as_multitask_data(val)
+    if (train.n_tasks, train.n_features) != (val.n_tasks, val.n_features):
+        raise ValueError(f"train has {train.n_tasks} tasks and {train.n_features} features but val "
+                         f"has {val.n_tasks} and {val.n_features}: they must match")
+    return train, val

@@ -6,11 +6,10 @@ import numbers
 
 import numpy as np
 
-from ..data import as_multitask_data
 from ..solvers.admm import admm_scaled_group_norms, column_scaled_fixed_point_vjp
 from ..solvers.bregman import TraceGroupsDual
 from ..terms import SquaredLoss
-from ._common import _positive, validation_error
+from ._common import _positive, check_split, validation_error
 
 __all__ = ["BiGMTLHypergradient", "bigmtl_hypergradient"]
 
@@ -38,10 +37,7 @@ class BiGMTLHypergradient:
     """
 
     def __init__(self, train, val, n_groups, eps=1e-3, scaling="sum"):
-        self.train, self.val = as_multitask_data(train), as_multitask_data(val)
-        if (self.train.n_tasks, self.train.n_features) != (self.val.n_tasks, self.val.n_features):
-            raise ValueError(f"train has {self.train.n_tasks} tasks and {self.train.n_features} features but val "
-                             f"has {self.val.n_tasks} and {self.val.n_features}: they must match")
+        self.train, self.val = check_split(train, val)
         self.n_groups = int(n_groups)
         self.eps = _positive(eps, "eps")
         self.scaling = scaling

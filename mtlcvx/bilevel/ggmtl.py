@@ -40,7 +40,7 @@ from ..data import as_multitask_data
 from ..solvers.graph import GraphLeastSquares
 from ..terms import SquaredLoss
 from ..terms.graph import task_edges
-from ._common import _positive, validation_error
+from ._common import _positive, check_split, validation_error
 
 __all__ = ["GGMTLHypergradient", "ggmtl_hypergradient", "edge_regularizer", "theorem2_edges",
            "edges_from_solution"]
@@ -95,10 +95,7 @@ class GGMTLHypergradient:
     """
 
     def __init__(self, train, val, edges, squared=True, scaling="sum", method="auto"):
-        self.train, self.val = as_multitask_data(train), as_multitask_data(val)
-        if (self.train.n_tasks, self.train.n_features) != (self.val.n_tasks, self.val.n_features):
-            raise ValueError(f"train has {self.train.n_tasks} tasks and {self.train.n_features} features but val "
-                             f"has {self.val.n_tasks} and {self.val.n_features}: they must match")
+        self.train, self.val = check_split(train, val)
         self.edges = task_edges(edges, self.train.n_tasks)
         self.squared = bool(squared)
         self.scaling = scaling
