@@ -262,7 +262,9 @@ def task_graph_figure(graphs, true_adjacency=None, title=None, positions=None):
         alphas = [0.25 + 0.75 * w / top for _, _, w in edges]
         nx.draw_networkx_nodes(G, positions, ax=ax, node_size=120, node_color="lightgrey", edgecolors="black")
         nx.draw_networkx_labels(G, positions, ax=ax, font_size=6)
-        for (i, j, _), color, width, alpha in zip(edges, colors, widths, alphas):
+        # true edges last, so that the wrong ones do not hide them
+        for (i, j, _), color, width, alpha in sorted(zip(edges, colors, widths, alphas),
+                                                     key=lambda item: item[1] == "tab:green"):
             nx.draw_networkx_edges(G, positions, edgelist=[(i, j)], ax=ax, edge_color=color, width=width, alpha=alpha)
         right = sum(c == "tab:green" for c in colors)
         ax.set_title(f"{name}: {len(edges)} edges" + (f", {right} true" if truth is not None else ""), fontsize=9)
