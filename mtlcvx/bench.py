@@ -331,8 +331,9 @@ def _ggmtl_extra_rows(progress, quick):
     (lower-level solve, adjoint solve, gradient) by preconditioned CG from
     100 to 2000 tasks, and the log-log slope of its time against ``T d``."""
     rows = []
-    train, val, edges, e = _ggmtl_instance(50)
-    size = f"d=30, T=50, n=20, {len(edges)} edges"
+    n_tasks = 20 if quick else 50
+    train, val, edges, e = _ggmtl_instance(n_tasks)
+    size = f"d=30, T={n_tasks}, n=20, {len(edges)} edges"
     progress(f"[bench] GGMTL hypergradient {size}: CVXPY backward ...")
     hyper = GGMTLHypergradient(train, val, edges)
     implicit_s, (value_i, grad_i) = _best_of(lambda: hyper.implicit(e, GGMTL_LAM), repeats=1)

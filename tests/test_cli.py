@@ -341,10 +341,16 @@ def test_bench_quick_rows_meet_the_objective_gap(tmp_path):
     rows = json.loads(json_path.read_text())["rows"]
     assert {row["problem"] for row in rows} == {"L21", "trace", "L21 shared X (peer)", "SG-MTL W-step (set-1)",
                                                 "SSMTL_m (gl scenario)", "BiGMTL lower level (synthetic)",
-                                                "SRML w-step (squared, l2)"}
+                                                "SRML w-step (squared, l2)", "GGMTL lower level (squared)",
+                                                "GGMTL hypergradient: Theorem 1 (sparse solve + adjoint)",
+                                                "GGMTL outer iteration (CG, warm)",
+                                                "GGMTL outer iteration: log-log slope in T d"}
     for row in rows:
         for key in ("problem", "size", "reference_s", "fast_s", "speedup", "rel_objective_gap"):
             assert key in row
+        if row["problem"].startswith("GGMTL outer iteration"):
+            # timings only (the slope is a bench figure, not a unit-test one)
+            continue
         assert row["rel_objective_gap"] <= 1e-6
         assert row["fast_s"] > 0
 
