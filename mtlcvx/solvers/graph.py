@@ -32,7 +32,6 @@ import scipy.linalg
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from ..terms.graph import incidence_matrix
 from ._common import SolverInfo, not_converged
 
 __all__ = ["GraphLeastSquares", "DENSE_SIZE", "DIRECT_SIZE", "DIRECT_SIZE_NORM"]
@@ -54,6 +53,14 @@ DIRECT_SIZE = 1000
 #: whose fused edges weigh ``c / delta``, far beyond what CG's block
 #: preconditioner can handle) are factorised up to this many unknowns.
 DIRECT_SIZE_NORM = 4000
+
+
+def incidence_matrix(edges, n_tasks):
+    """``E`` (``m x T``, sparse): row ``k`` is ``d_i - d_j`` for edge ``(i,
+    j)``.  (The terms layer has its own: the solvers never import it.)"""
+    m = len(edges)
+    return sp.csr_matrix((np.tile([1.0, -1.0], m), (np.repeat(np.arange(m), 2), np.asarray(edges).ravel())),
+                         shape=(m, n_tasks))
 
 
 class _Block:
