@@ -10,9 +10,9 @@ columns are numbered from 0, as the arrays (``coef_[feature, task]``,
 
 import numpy as np
 
-__all__ = ["have_matplotlib", "sign_mismatch_figure", "plot_heatmaps", "heatmaps_figure", "memberships_figure", "order_groups",
-           "task_similarity_figure", "lines_figure", "task_graph_figure", "save_figure", "MATPLOTLIB_NOTICE", "WEIGHT_LABEL",
-           "MEMBERSHIP_LABEL"]
+__all__ = ["have_matplotlib", "sign_mismatch_figure", "plot_heatmaps", "heatmaps_figure", "memberships_figure",
+           "order_groups", "task_similarity_figure", "lines_figure", "task_graph_figure", "save_figure",
+           "MATPLOTLIB_NOTICE", "WEIGHT_LABEL", "MEMBERSHIP_LABEL"]
 
 MATPLOTLIB_NOTICE = 'figures skipped: matplotlib is not installed (pip install "mtlcvx[plot]")'
 WEIGHT_LABEL = "weight W[feature, task] (red > 0, blue < 0)"

@@ -42,9 +42,12 @@ def project_to_box(x, low=0.0, high=1.0):
     return np.clip(np.asarray(x, dtype=float), low, high)
 
 
-def _positive(value, name):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+def _positive(value, name, strict=True):
+    """``value`` as a float, finite and ``> 0`` (``>= 0`` when not
+    ``strict``), else a ``ValueError`` naming it."""
+    bad = value <= 0 if strict else value < 0
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value) or bad:
+        raise ValueError(f"{name} must be a finite number {'>' if strict else '>='} 0, got {value!r}")
     return float(value)
 
 

@@ -32,8 +32,6 @@ its ``xi ||e||^2``) and writes the update (6) as ``e + nu d_e F``, an
 ascent step; we descend, ``[e - nu grad F]`` projected on ``[0, 1]``.
 """
 
-import numbers
-
 import numpy as np
 
 from ..data import as_multitask_data
@@ -46,12 +44,6 @@ __all__ = ["GGMTLHypergradient", "ggmtl_hypergradient", "edge_regularizer", "the
            "edges_from_solution"]
 
 METHODS = ("closed-form", "implicit")
-
-
-def _nonnegative(value, name):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value) or value < 0:
-        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
-    return float(value)
 
 
 def edge_regularizer(e, xi=0.0, eta=0.0, gamma=0.0):
@@ -104,6 +96,7 @@ class GGMTLHypergradient:
         self._reference = None
         self._W = None
         self._z = None
+        self._last = None  # (e, lam, tol, W, system) of the latest solve
         self.delta = None
 
     @property
@@ -122,19 +115,25 @@ class GGMTLHypergradient:
 
     def solve(self, edge_weights, lam, tol=1e-10):
         """The lower-level solution ``W`` (``d x T``), warm-started at the
-        previous call's, and the system its adjoint reuses."""
-        e, lam = self.check_edge_weights(edge_weights), _nonnegative(lam, "lam")
+        previous call's, and the system its adjoint reuses.  A call at the
+        point of the previous one returns its solution: an outer loop's
+        line search evaluates the point its gradient is then taken at."""
+        e, lam = self.check_edge_weights(edge_weights), _positive(lam, "lam", strict=False)
+        last = self._last
+        if last is not None and last[1] == lam and last[2] == tol and np.array_equal(last[0], e):
+            return last[3], last[4]
         if self.squared:
             W, system = self.lower.solve_squared(lam * e, W0=self._W)
         else:
             W, _, self.delta = self.lower.solve_norm(lam * e, W0=self._W, delta=self.delta, tol=tol)
             system = None
         self._W = W
+        self._last = (e.copy(), lam, tol, W, system)
         return W, system
 
     def __call__(self, edge_weights, lam):
         """``(value, gradient)`` by Theorem 1 (closed form, numpy)."""
-        e, lam = self.check_edge_weights(edge_weights), _nonnegative(lam, "lam")
+        e, lam = self.check_edge_weights(edge_weights), _positive(lam, "lam", strict=False)
         W, system = self.solve(e, lam)
         value, G = validation_error(W, self.val)
         dc, self._z = self.lower.edge_gradient(W, G, lam * e, self.squared, self.delta, system=system, z0=self._z)

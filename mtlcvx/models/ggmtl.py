@@ -41,7 +41,7 @@ from sklearn.utils.validation import check_is_fitted
 from .. import reference
 from .._errors import ConvergenceWarning
 from .._validation import Boolean, Integer, Real
-from ..bilevel import GGMTLHypergradient
+from ..bilevel import GGMTLHypergradient, project_to_box
 from ..bilevel.ggmtl import edge_regularizer
 from ..terms.graph import edges_to_adjacency
 from .base import LinearMultiTaskModel
@@ -218,7 +218,7 @@ class GGMTL(LinearMultiTaskModel):
             accepted = False
             for _ in range(60):
                 new = e.copy()
-                new[active] = np.clip(e[active] - step * g[active], 0.0, 1.0)
+                new[active] = project_to_box(e[active] - step * g[active])
                 move = new - e
                 F_new = self._objective_value(hyper, new, active & (new > 0))
                 if F_new <= F + float(g @ move) + float(move @ move) / (2 * step):

@@ -17,10 +17,11 @@ sparse products with the incidence matrix.  The same factorisation (or
 preconditioner) serves the adjoint solve of the hypergradient.
 
 The non-squared problem is solved by iteratively reweighted least squares
-(GGMTL eq. 8), finished by Newton steps: ``c_k ||D_k|| <= c_k (||D_k||^2 / (2 n_k) + n_k / 2)`` at
+(GGMTL eq. 8): ``c_k ||D_k|| <= c_k (||D_k||^2 / (2 n_k) + n_k / 2)`` at
 ``n_k = ||D_k^old||``, so each step solves the squared system with edge
 weights ``c_k / n_k`` and never increases the objective (a
-majorise-minimise scheme).  The safeguard replaces ``n_k`` by ``max(n_k,
+majorise-minimise scheme); Newton steps finish it
+(:meth:`GraphLeastSquares.solve_norm`).  The safeguard replaces ``n_k`` by ``max(n_k,
 delta)``: the iterates then minimise exactly the Huber-smoothed penalty
 ``c_k h_delta(||D_k||)``, ``h_delta(r) = r`` for ``r >= delta`` and ``r^2
 / (2 delta) + delta / 2`` below, which is within ``sum_k c_k delta / 2`` of
@@ -34,13 +35,7 @@ import scipy.sparse.linalg as spla
 
 from ._common import SolverInfo, not_converged
 
-__all__ = ["GraphLeastSquares", "DENSE_SIZE", "DIRECT_SIZE", "DIRECT_SIZE_NORM"]
-
-#: ``method="auto"`` never picks the dense Cholesky: on the Tree set with
-#: fused tasks (Hessian entries ``c / delta ~ 1e10``) its Newton steps were
-#: less accurate than the sparse LU's and the non-squared fits took twice as
-#: long (measured); ``method="dense"`` offers it for well-conditioned systems.
-DENSE_SIZE = 0
+__all__ = ["GraphLeastSquares", "DIRECT_SIZE", "DIRECT_SIZE_NORM"]
 
 #: Squared systems of at most this many unknowns are factorised (sparse
 #: LU); larger ones are solved by preconditioned conjugate gradients: on a
@@ -189,7 +184,11 @@ class GraphLeastSquares:
     method : {"auto", "dense", "direct", "cg"}
         Dense Cholesky, sparse LU or preconditioned CG; ``"auto"`` picks
         the sparse LU up to :data:`DIRECT_SIZE` unknowns (squared) or
-        :data:`DIRECT_SIZE_NORM` (not squared), CG above.
+        :data:`DIRECT_SIZE_NORM` (not squared), CG above, never the dense
+        Cholesky: on the Tree set with fused tasks (Hessian entries ``c /
+        delta ~ 1e10``) its Newton steps were less accurate than the sparse
+        LU's and the non-squared fits took twice as long (measured); it is
+        for well-conditioned systems.
 
     Notes
     -----
@@ -226,8 +225,7 @@ class GraphLeastSquares:
         method = self.method
         if method == "auto":
             size = self.T * self.d
-            method = ("dense" if size <= DENSE_SIZE else
-                      "direct" if size <= (DIRECT_SIZE_NORM if stiff else DIRECT_SIZE) else "cg")
+            method = "direct" if size <= (DIRECT_SIZE_NORM if stiff else DIRECT_SIZE) else "cg"
         return _Block(self, np.asarray(a, dtype=float), U, g, method)
 
     # -- squared ----------------------------------------------------------
