@@ -21,6 +21,8 @@ base derives
 No hidden state: :meth:`~ReferenceModel.solve`,
 :meth:`~ReferenceModel.objective_at` and :func:`mtlcvx.verify` use exactly
 the parameters passed in that call; a missing one is an error naming it.
+Pickling or copying a model carries its declaration only: the copy (in a
+worker process, say) builds its own problem on its first solve, once.
 
 Solver choice (``solver=None``), from timings measured on 2 cores (see
 DESIGN.md and ``mtlcvx bench``): Clarabel (interior point, accurate) for
@@ -116,6 +118,13 @@ class Entry:
     term: object
     on: str
     params: dict = field(default_factory=dict)
+
+
+def _holds_cvxpy(value):
+    """A CVXPY expression or constraint, or a list, tuple or dict holding
+    one directly."""
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, (list, tuple)) else (value,)
+    return any(isinstance(item, (cp.Expression, cp.Constraint)) for item in items)
 
 
 def _as_entry(entry):
@@ -239,6 +248,19 @@ class ReferenceModel:
     n_builds : int
         How many times the CVXPY problem was constructed (0 before the
         first solve, then 1 for the life of the model).
+
+    Notes
+    -----
+    Pickling and copying (``copy.copy``, ``copy.deepcopy``) carry the
+    declaration only, the arguments the model was constructed with, and
+    re-declare the model from them: the copy is a new model with no problem
+    built (``n_builds == 0``) that builds its own on its first solve, once.
+    Nothing CVXPY built crosses over, see :meth:`__getstate__`, and neither
+    does an attribute set after construction.  Pickling
+    therefore needs picklable arguments: a declaration with a
+    :class:`Derived` whose ``function`` or ``vjp`` is a lambda copies but
+    does not pickle.  The builders' own lambdas are no obstacle: their
+    constructor re-creates them.
     """
 
     #: True when Clarabel proved unreliable on the model (default solver SCS).
@@ -247,6 +269,14 @@ class ReferenceModel:
     #: Options a model needs from a solver by default, ``{solver: {...}}``;
     #: ``solver_opts`` passed to :meth:`solve` override them.
     solver_defaults = {}
+
+    def __new__(cls, *args, **kwargs):
+        # The arguments of the outermost constructor call (a builder's own,
+        # not those it passes to ReferenceModel.__init__) are the model's
+        # declaration: __getstate__ keeps them and nothing else.
+        model = super().__new__(cls)
+        model._declaration = (args, kwargs)
+        return model
 
     def __init__(self, data, variables, loss="squared", terms=(), parameters=(), derived=(), constraints=(),
                  loss_on=None, scaling="sum", decomposed=False):
@@ -649,6 +679,44 @@ class ReferenceModel:
             for user, contribution in derived.vjp(values, grad).items():
                 gradients[user] = gradients[user] + contribution
         return gradients
+
+    # -- pickling and copying ----------------------------------------------
+    def __getstate__(self):
+        """The declaration alone: the constructor's arguments.
+
+        No CVXPY object is carried: CVXPY gives a deep-copied variable a new
+        id but leaves the problem's cached compilation keyed by the old ones
+        (the copy's next solve with the same solver raised KeyError), and
+        that cache holds the solver's compiled C++ objects (with the other
+        solver the interpreter died, SIGSEGV or SIGABRT); an unpickled leaf
+        keeps an id that a worker process hands out again.  The receiving
+        side re-declares the model, which builds a fresh problem on its
+        first solve.
+        """
+        self._refuse_cvxpy_in_terms()
+        args, kwargs = self._declaration
+        return {"args": args, "kwargs": kwargs}
+
+    def __setstate__(self, state):
+        self._declaration = (state["args"], state["kwargs"])
+        self.__init__(*state["args"], **state["kwargs"])
+
+    def _refuse_cvxpy_in_terms(self):
+        """A term holds numbers and creates its CVXPY objects in ``expr`` /
+        ``cvx``, during the build, so a re-declared model gets fresh ones.
+        One given a CVXPY object at construction (a ``cp.Parameter`` as its
+        weight, say) sits outside the model's parameters: a deep copy would
+        hold a duplicate that the caller's object no longer sets, an
+        unpickled one a leaf whose id the worker hands out again.  Refused,
+        naming the term and its attribute."""
+        holders = [entry.term for entry in self.entries] + [constraint for constraint, _ in self.constraints]
+        for holder in holders:
+            for name, value in getattr(holder, "__dict__", {}).items():
+                if _holds_cvxpy(value):
+                    raise TypeError(
+                        f"{type(self).__name__} cannot be pickled or copied: {holder!r} holds a CVXPY object in "
+                        f"{name!r}; declare it as a parameter of the model (Parameter, or an Entry's params) instead"
+                    )
 
     def __repr__(self):
         d = self.data
