@@ -15,7 +15,7 @@ from .verify import VerificationReport, verify
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("reference", "models", "metrics", "datasets", "experiments", "plotting", "bilevel")
+_SUBMODULES = ("reference", "models", "metrics", "datasets", "experiments", "plotting", "bilevel", "model_selection")
 _FROM = {name: "models" for name in ("STL", "AllTasks", "GroupLasso", "TraceNorm", "ClusMTL", "TwoStageClusMTL",
                                      "SGMTL", "SSMTL", "BiGMTL", "SRML", "SSML", "GGMTL")}
 
@@ -44,6 +44,7 @@ __all__ = [
     "metrics",
     "datasets",
     "bilevel",
+    "model_selection",
 ]
 
 

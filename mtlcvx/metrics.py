@@ -3,7 +3,7 @@
 import numpy as np
 from sklearn.metrics import adjusted_rand_score, roc_auc_score
 
-__all__ = ["mse", "rmse", "nmse", "mae", "msle", "signed_log", "accuracy", "mean_auc", "support_f1",
+__all__ = ["AVERAGES", "mse", "rmse", "nmse", "r2", "explained_variance", "mae", "msle", "signed_log", "accuracy", "mean_auc", "support_f1",
            "sign_agreement", "sign_error_rate", "adjusted_rand", "fuzzy_graph_scores", "lukasiewicz_tnorm",
            "lukasiewicz_tconorm", "fuzzy_xor"]
 
@@ -20,6 +20,20 @@ def _pairs(ys_true, ys_pred):
     return out
 
 
+AVERAGES = ("samples", "tasks")
+
+
+def _average(per_task, sizes, average):
+    """Combine one value per task: weighted by the tasks' sample counts
+    (``"samples"``, each sample counts once) or not (``"tasks"``, each task
+    counts once)."""
+    if average == "samples":
+        return float(np.average(per_task, weights=sizes))
+    if average == "tasks":
+        return float(np.mean(per_task))
+    raise ValueError(f"average must be one of {AVERAGES}, got {average!r}")
+
+
 def mse(ys_true, ys_pred, average="samples"):
     """Mean squared error over tasks.
 
@@ -27,25 +41,64 @@ def mse(ys_true, ys_pred, average="samples"):
     ``"tasks"``: the mean over tasks of each task's MSE.
     """
     pairs = _pairs(ys_true, ys_pred)
-    if average == "samples":
-        return float(np.mean(np.concatenate([(a - b) ** 2 for a, b in pairs])))
-    if average == "tasks":
-        return float(np.mean([np.mean((a - b) ** 2) for a, b in pairs]))
-    raise ValueError(f"average must be 'samples' or 'tasks', got {average!r}")
+    return _average([np.mean((a - b) ** 2) for a, b in pairs], [a.size for a, _ in pairs], average)
 
 
 def rmse(ys_true, ys_pred, average="samples"):
-    """Square root of :func:`mse`."""
-    return float(np.sqrt(mse(ys_true, ys_pred, average)))
-
-
-def nmse(ys_true, ys_pred):
-    """Normalised MSE: ``sum_t ||y_t - yhat_t||^2 / var(y_t)`` over ``sum_t n_t``
-    (each task's squared error divided by its target variance, as in
-    the GenGL/SSMTL and MALSAR evaluations)."""
+    """Root mean squared error: ``sqrt(mse)`` of all samples pooled
+    (``"samples"``), or the mean over tasks of each task's RMSE (``"tasks"``,
+    the GGMTL paper's measure)."""
+    if average == "samples":
+        return float(np.sqrt(mse(ys_true, ys_pred)))
     pairs = _pairs(ys_true, ys_pred)
-    total = sum(np.sum((a - b) ** 2) / max(np.var(a), np.finfo(float).tiny) for a, b in pairs)
-    return float(total / sum(a.size for a, _ in pairs))
+    return _average([np.sqrt(np.mean((a - b) ** 2)) for a, b in pairs], [a.size for a, _ in pairs], average)
+
+
+def _variance(a):
+    return max(np.var(a), np.finfo(float).tiny)
+
+
+def nmse(ys_true, ys_pred, average="samples"):
+    """Normalised MSE: each task's squared error divided by its target
+    variance.  ``average="samples"`` is the GenGL/SSMTL and MALSAR
+    definition, ``sum_t ||y_t - yhat_t||^2 / var(y_t)`` over ``sum_t n_t``
+    (the per-task ``mse_t / var(y_t)`` weighted by ``n_t``); ``"tasks"`` the
+    plain mean over tasks of ``mse_t / var(y_t)``."""
+    pairs = _pairs(ys_true, ys_pred)
+    return _average([np.mean((a - b) ** 2) / _variance(a) for a, b in pairs], [a.size for a, _ in pairs], average)
+
+
+def r2(ys_true, ys_pred, average="samples"):
+    """Coefficient of determination: ``1 - SS_res / SS_tot`` of all samples
+    pooled (``"samples"``, what the estimators' ``score`` returns), or the
+    mean over tasks of each task's R^2 (``"tasks"``).  A constant target
+    scores 1 if predicted exactly, else 0 (scikit-learn's convention)."""
+    pairs = _pairs(ys_true, ys_pred)
+    if average == "samples":
+        a, b = np.concatenate([a for a, _ in pairs]), np.concatenate([b for _, b in pairs])
+        return _r2(a, b)
+    return _average([_r2(a, b) for a, b in pairs], [a.size for a, _ in pairs], average)
+
+
+def _r2(a, b):
+    ss_res, ss_tot = np.sum((a - b) ** 2), np.sum((a - a.mean()) ** 2)
+    return float(1.0 - ss_res / ss_tot) if ss_tot > 0 else float(ss_res == 0)
+
+
+def explained_variance(ys_true, ys_pred, average="samples"):
+    """``1 - var(y - yhat) / var(y)``, pooled (``"samples"``) or the mean
+    over tasks (``"tasks"``); unlike R^2 it ignores a constant offset of the
+    predictions."""
+    pairs = _pairs(ys_true, ys_pred)
+    if average == "samples":
+        a, b = np.concatenate([a for a, _ in pairs]), np.concatenate([b for _, b in pairs])
+        return _explained_variance(a, b)
+    return _average([_explained_variance(a, b) for a, b in pairs], [a.size for a, _ in pairs], average)
+
+
+def _explained_variance(a, b):
+    var_y = np.var(a)
+    return float(1.0 - np.var(a - b) / var_y) if var_y > 0 else float(np.var(a - b) == 0)
 
 
 def mae(ys_true, ys_pred):
@@ -70,16 +123,29 @@ def msle(ys_true, ys_pred):
                                          for a, b in _pairs(ys_true, ys_pred)])))
 
 
-def accuracy(ys_true, ys_pred):
-    """Share of correct labels over all samples of all tasks pooled."""
-    return float(np.mean(np.concatenate([a == b for a, b in _pairs(ys_true, ys_pred)])))
+def accuracy(ys_true, ys_pred, average="samples"):
+    """Share of correct labels over all samples of all tasks pooled
+    (``"samples"``), or the mean over tasks of each task's share
+    (``"tasks"``)."""
+    pairs = _pairs(ys_true, ys_pred)
+    return _average([np.mean(a == b) for a, b in pairs], [a.size for a, _ in pairs], average)
 
 
-def mean_auc(ys_true, scores):
-    """Mean over tasks of the area under each task's ROC curve (labels in
-    ``{-1, +1}`` or ``{0, 1}``; ``scores`` larger for the positive class,
-    e.g. ``decision_function``); tasks with one class only are skipped."""
-    aucs = [roc_auc_score(a > 0, b) for a, b in _pairs(ys_true, scores) if np.unique(a > 0).size == 2]
+def mean_auc(ys_true, scores, average="tasks"):
+    """Area under the ROC curve (labels in ``{-1, +1}`` or ``{0, 1}``;
+    ``scores`` larger for the positive class, e.g. ``decision_function``).
+
+    ``average="tasks"`` (default): the mean over tasks of each task's AUC,
+    tasks with one class only skipped (NaN if every task has one class);
+    ``"samples"``: one AUC of all scores pooled, which compares scores
+    *across* tasks, meaningful only when the tasks' scores share a scale."""
+    pairs = _pairs(ys_true, scores)
+    if average == "samples":
+        a, b = np.concatenate([a for a, _ in pairs]), np.concatenate([b for _, b in pairs])
+        return float(roc_auc_score(a > 0, b)) if np.unique(a > 0).size == 2 else float("nan")
+    if average != "tasks":
+        raise ValueError(f"average must be one of {AVERAGES}, got {average!r}")
+    aucs = [roc_auc_score(a > 0, b) for a, b in pairs if np.unique(a > 0).size == 2]
     return float(np.mean(aucs)) if aucs else float("nan")
 
 

@@ -9,17 +9,41 @@
   reference hooks, the numpy objective, and the fast/reference switch.
 """
 
+import sys
+
 import numpy as np
 from scipy.special import expit
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
+from .. import metrics
 from .._validation import Boolean, Options, check_hyperparameters
 from ..data import MultiTaskData, as_multitask_data
 from ..solvers import dispatch
 from ..terms import SCALINGS, make_loss
 
 __all__ = ["MultiTaskEstimator", "LinearMultiTaskModel"]
+
+_SPLIT_TASKS = (
+    "scikit-learn's model selection tools treat a list of tasks as a list of samples, so each of their splits "
+    "holds whole tasks, not a share of every task's samples, and the scores would be NaN. Use "
+    "mtlcvx.model_selection (GridSearch, cross_validate, TaskKFold), or wrap the estimator in "
+    "mtlcvx.model_selection.LongFormat to give scikit-learn one long table with a task label per row")
+
+
+def _called_by_sklearn_model_selection():
+    """Whether a frame of ``sklearn.model_selection`` is on the stack.
+
+    Its tools index ``Xs`` as a sequence of samples; handed a list of tasks
+    they split the tasks, and every score comes back NaN (their
+    ``error_score`` swallows the mismatch at predict time).  Failing in
+    ``fit`` instead makes them raise, with our explanation."""
+    frame = sys._getframe(2)
+    while frame is not None:
+        if frame.f_globals.get("__name__", "").startswith("sklearn.model_selection."):
+            return True
+        frame = frame.f_back
+    return False
 
 
 class MultiTaskEstimator(RegressorMixin, BaseEstimator):
@@ -40,6 +64,8 @@ class MultiTaskEstimator(RegressorMixin, BaseEstimator):
     def fit(self, Xs, ys=None):
         """Fit on ``Xs``, ``ys`` (lists of per-task arrays) or on a
         :class:`~mtlcvx.MultiTaskData` passed as ``Xs``; returns ``self``."""
+        if not isinstance(Xs, MultiTaskData) and _called_by_sklearn_model_selection():
+            raise ValueError(f"{type(self).__name__}.fit was given a list of tasks by scikit-learn: {_SPLIT_TASKS}")
         data = as_multitask_data(Xs, ys)
         self._check_hyperparameters(data)
         self._fit(data)
@@ -59,7 +85,9 @@ class MultiTaskEstimator(RegressorMixin, BaseEstimator):
         if not isinstance(Xs, (list, tuple)):
             raise TypeError(f"Xs must be a list with one array per task, got {type(Xs).__name__}")
         if len(Xs) != self.n_tasks_:
-            raise ValueError(f"Xs has {len(Xs)} tasks; the estimator was fitted on {self.n_tasks_}")
+            hint = f" If scikit-learn split the list of tasks: {_SPLIT_TASKS}" if len(Xs) < self.n_tasks_ else ""
+            raise ValueError(f"Xs has {len(Xs)} tasks; the estimator was fitted on {self.n_tasks_}, and predicts "
+                             f"task t from Xs[t].{hint}")
         out = []
         for t, X in enumerate(Xs):
             X = np.asarray(X, dtype=float)
@@ -76,11 +104,7 @@ class MultiTaskEstimator(RegressorMixin, BaseEstimator):
         """Coefficient of determination R^2 over all tasks' samples pooled
         (higher is better, as scikit-learn's regressors)."""
         data = as_multitask_data(Xs, ys)
-        pred = np.concatenate(self.predict(list(data.Xs)))
-        y = np.concatenate(data.ys)
-        ss_res = np.sum((y - pred) ** 2)
-        ss_tot = np.sum((y - y.mean()) ** 2)
-        return float(1.0 - ss_res / ss_tot) if ss_tot > 0 else float(ss_res == 0)
+        return metrics.r2(list(data.ys), self.predict(list(data.Xs)))
 
 
 class LinearMultiTaskModel(MultiTaskEstimator):
@@ -114,6 +138,11 @@ class LinearMultiTaskModel(MultiTaskEstimator):
         "solver": Options("fast", "reference"),
         "scaling": Options(*SCALINGS),
     }
+
+    #: Whether ``fit`` takes ``coef_init`` (a warm start of the fast
+    #: solver): estimators whose fit is the default ``_fit_weights`` on one
+    #: variable ``W`` say so.
+    _supports_coef_init = False
 
     # -- to implement --------------------------------------------------
     def _reference_model(self, data):
@@ -162,9 +191,32 @@ class LinearMultiTaskModel(MultiTaskEstimator):
         if not self._logistic:
             return super().score(Xs, ys)
         data = as_multitask_data(Xs, ys)
-        return float(np.mean(np.concatenate(self.predict(list(data.Xs))) == np.concatenate(data.ys)))
+        return metrics.accuracy(list(data.ys), self.predict(list(data.Xs)))
 
     # -- shared ---------------------------------------------------------
+    def fit(self, Xs, ys=None, coef_init=None):
+        """Fit on ``Xs``, ``ys`` (lists of per-task arrays) or on a
+        :class:`~mtlcvx.MultiTaskData` passed as ``Xs``; returns ``self``.
+
+        ``coef_init`` (shape ``(n_features, n_tasks)``, e.g. the ``coef_`` of
+        a fit at a nearby ``lam``) starts the fast solver there, for the
+        estimators that support it (``_supports_coef_init``): a
+        regularisation path, as :class:`~mtlcvx.model_selection.GridSearch`
+        with ``warm_start`` walks it.  The optimum does not depend on it."""
+        if coef_init is None:
+            return super().fit(Xs, ys)
+        if not self._supports_coef_init:
+            raise TypeError(f"{type(self).__name__}.fit does not take coef_init: its fit is not one convex solve "
+                            "that starts from W")
+        coef_init = np.asarray(coef_init, dtype=float)
+        if not np.all(np.isfinite(coef_init)):
+            raise ValueError("coef_init contains NaN or infinite values")
+        self._coef_init = coef_init
+        try:
+            return super().fit(Xs, ys)
+        finally:
+            del self._coef_init
+
     def _prepare(self, Xs, ys):
         data = as_multitask_data(Xs, ys)
         if self.fit_intercept:
@@ -191,10 +243,21 @@ class LinearMultiTaskModel(MultiTaskEstimator):
             self.reference_result_ = result
             self.n_iter_ = None
             return self._from_reference(result)
-        variables, info = dispatch.solve(model.numeric(**params), **self._solver_options())
+        objective = model.numeric(**params)
+        variables, info = dispatch.solve(objective, start=self._start(objective, data), **self._solver_options())
         self.n_iter_ = info.n_iter
         self.solver_info_ = info
         return self._from_fast(variables)
+
+    def _start(self, objective, data):
+        """The warm start of the fast solver from ``fit(..., coef_init=...)``."""
+        coef_init = getattr(self, "_coef_init", None)
+        if coef_init is None:
+            return None
+        shape = (data.n_features, data.n_tasks)
+        if coef_init.shape != shape:
+            raise ValueError(f"coef_init has shape {coef_init.shape}; the data need (n_features, n_tasks) = {shape}")
+        return {objective.names[0]: coef_init}
 
     def _from_reference(self, result):
         return result.W
@@ -212,6 +275,37 @@ class LinearMultiTaskModel(MultiTaskEstimator):
 
     def _predict(self, Xs):
         scores = self._scores(Xs)
+        if self._logistic:
+            return [np.where(z >= 0, 1.0, self.negative_label_) for z in scores]
+        return scores
+
+    def _new_task_scores(self, Xs):
+        check_is_fitted(self, "coef_")
+        w, b = self.coef_.mean(axis=1), float(np.mean(self.intercept_))
+        out = []
+        for t, X in enumerate(Xs.Xs if isinstance(Xs, MultiTaskData) else Xs):
+            X = np.asarray(X, dtype=float)
+            if X.ndim != 2 or X.shape[1] != self.n_features_in_:
+                raise ValueError(f"Xs[{t}] must have shape (n_samples, {self.n_features_in_}), got {X.shape}")
+            out.append(X @ w + b)
+        return out
+
+    def decision_function_new_tasks(self, Xs):
+        """:meth:`predict_new_tasks` before thresholding (the logit with
+        ``loss="logistic"``)."""
+        return self._new_task_scores(Xs)
+
+    def predict_new_tasks(self, Xs):
+        """Predictions for tasks the model was not fitted on, one array per
+        new task: the *mean task*, ``x . mean_t(w_t) + mean_t(b_t)``.
+
+        The simplest transfer, and the one every linear formulation here
+        admits: under a shared support (L21), a shared subspace (trace norm)
+        or groups whose membership a new task does not yet have, the mean of
+        the learned tasks is the estimate that uses no sample of the new
+        task.  It is what :class:`~mtlcvx.model_selection.LeaveTasksOut`
+        scores."""
+        scores = self._new_task_scores(Xs)
         if self._logistic:
             return [np.where(z >= 0, 1.0, self.negative_label_) for z in scores]
         return scores

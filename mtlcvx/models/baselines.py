@@ -26,6 +26,8 @@ __all__ = ["STL", "AllTasks", "GroupLasso", "TraceNorm", "ClusMTL", "TwoStageClu
 
 
 class _SquaredLossEstimator(LinearMultiTaskModel):
+    _supports_coef_init = True
+
     _hyperparameters = {
         "tol": Real(low=0, low_inclusive=False),
         "max_iter": Integer(low=1),
@@ -120,6 +122,8 @@ class AllTasks(_RidgeOrElasticNet):
     """
 
     pooled = True
+    # the pooled single-task problem has one column, not W
+    _supports_coef_init = False
 
     def _fit_weights(self, data):
         if self.solver == "reference":
