@@ -7,10 +7,8 @@ vector ``y_t`` of length ``n_t``.  The papers write the same as
 ``D_t = {(x_i^{(t)}, y_i^{(t)})}``.
 """
 
-import numbers
 
 import numpy as np
-from sklearn.utils import check_random_state
 
 __all__ = ["MultiTaskData", "as_multitask_data"]
 
@@ -228,49 +226,25 @@ class MultiTaskData:
         Returns
         -------
         train, test : MultiTaskData
+
+        The first split of
+        :class:`mtlcvx.model_selection.TaskShuffleSplit` (which this uses).
         """
-        rng = check_random_state(random_state)
-        if isinstance(test_size, numbers.Integral) and not isinstance(test_size, bool):
-            if test_size < 1:
-                raise ValueError(f"test_size must be >= 1 when an integer, got {test_size}")
-        elif isinstance(test_size, numbers.Real):
-            if not 0 < test_size < 1:
-                raise ValueError(f"test_size must be in (0, 1) when a fraction, got {test_size}")
-        else:
-            raise TypeError(f"test_size must be a float or an int, got {type(test_size).__name__}")
-        parts = ([], [], [], [])
-        for t, (X, y) in enumerate(self):
-            n = X.shape[0]
-            if isinstance(test_size, numbers.Integral):
-                n_test = int(test_size)
-            else:
-                n_test = max(1, int(round(test_size * n)))
-            if n_test >= n:
-                raise ValueError(
-                    f"test_size={test_size} leaves no training sample in task {t} (n={n})"
-                )
-            perm = rng.permutation(n)
-            test_idx, train_idx = np.sort(perm[:n_test]), np.sort(perm[n_test:])
-            for part, value in zip(parts, (X[train_idx], y[train_idx], X[test_idx], y[test_idx])):
-                part.append(value)
-        return self._replace(parts[0], parts[1]), self._replace(parts[2], parts[3])
+        from .model_selection import TaskShuffleSplit
+
+        train, test = next(TaskShuffleSplit(1, test_size, random_state).split(self))
+        return self.subset(train), self.subset(test)
 
     def folds(self, n_splits=5, random_state=None):
         """K-fold cross-validation per task: yields ``(train, test)`` pairs,
-        each task's samples shuffled once and cut into ``n_splits`` folds.
+        each task's samples shuffled once and cut into ``n_splits`` folds
+        (:class:`mtlcvx.model_selection.TaskKFold` with ``shuffle=True``).
 
         Every task needs at least ``n_splits`` samples.
         """
-        if isinstance(n_splits, bool) or not isinstance(n_splits, numbers.Integral) or n_splits < 2:
-            raise ValueError(f"n_splits must be an integer >= 2, got {n_splits!r}")
-        too_small = [t for t, n in enumerate(self.n_samples) if n < n_splits]
-        if too_small:
-            raise ValueError(f"task {too_small[0]} has fewer samples than n_splits={n_splits}")
-        rng = check_random_state(random_state)
-        parts = [np.array_split(rng.permutation(n), n_splits) for n in self.n_samples]
-        for k in range(n_splits):
-            test = [np.sort(p[k]) for p in parts]
-            train = [np.sort(np.concatenate(p[:k] + p[k + 1:])) for p in parts]
+        from .model_selection import TaskKFold
+
+        for train, test in TaskKFold(n_splits, shuffle=True, random_state=random_state).split(self):
             yield self.subset(train), self.subset(test)
 
     def subset(self, indices):

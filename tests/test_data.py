@@ -130,5 +130,5 @@ def test_folds_partition_every_task():
             assert train.n_samples[t] + test.n_samples[t] == 11
     with pytest.raises(ValueError, match="n_splits"):
         list(data.folds(n_splits=1))
-    with pytest.raises(ValueError, match="fewer samples"):
+    with pytest.raises(ValueError, match="fewer than n_splits"):
         list(data.folds(n_splits=20))
