@@ -17,7 +17,7 @@ import numbers
 
 import numpy as np
 
-__all__ = ["Real", "Integer", "Options", "Boolean", "RealArray", "Anything", "check_hyperparameters",
+__all__ = ["Real", "Integer", "Options", "Boolean", "RealArray", "Anything", "NJobs", "check_hyperparameters",
            "check_scalar_param"]
 
 
@@ -100,6 +100,20 @@ class RealArray:
             raise ValueError(f"{name} must be a scalar or have {length} values, got shape {arr.shape}")
         if not np.all(np.isfinite(arr)) or (self.low is not None and np.any(arr < self.low)):
             raise ValueError(f"{name} must be >= {self.low} and finite, got {value!r}")
+
+
+class NJobs:
+    """joblib's ``n_jobs``: None (one job, or the surrounding
+    ``joblib.parallel_config``), a positive count, or negative (``-1``: all
+    cores, ``-2``: all but one)."""
+
+    def check(self, name, value, estimator, data):
+        if value is None:
+            return
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise TypeError(f"{name} must be None or an integer, got {value!r}")
+        if value == 0:
+            raise ValueError(f"{name} must be None, >= 1, or negative (-1: all cores), got 0")
 
 
 class Anything:

@@ -42,11 +42,13 @@ Algorithm 1 (alternating minimisation):
 import warnings
 
 import numpy as np
+from joblib import delayed
 from sklearn.utils import check_random_state
 
 from .. import reference
 from .._errors import ConvergenceWarning
-from .._validation import Integer, Options, Real, RealArray
+from .._parallel import run_parallel
+from .._validation import Integer, NJobs, Options, Real, RealArray
 from ..solvers import dispatch, project_columns_to_simplex, ridge_closed_form
 from ..terms import SGMTL_REGULARIZERS, ScaledGroupNorms, make_loss, sgmtl_weights
 from .base import LinearMultiTaskModel
@@ -274,6 +276,10 @@ class SGMTL(LinearMultiTaskModel):
     ustep_iter : int, default=50
         Projected-gradient iterations per U-step.
     random_state : int, RandomState or None
+    n_jobs : int or None, default=None
+        Restarts run in parallel through joblib (``-1``: all cores).  The
+        starting memberships are drawn in the parent, in order, so the
+        result does not depend on ``n_jobs``.
 
     Attributes
     ----------
@@ -303,11 +309,12 @@ class SGMTL(LinearMultiTaskModel):
         "tol": Real(low=0),
         "wstep_tol": Real(low=0, low_inclusive=False),
         "ustep_iter": Integer(low=1),
+        "n_jobs": NJobs(),
     }
 
     def __init__(self, n_groups=2, lam=1.0, mu=0.0, loss="squared", regularizer="sqrt", n_init=3,
                  max_iter=100, tol=1e-6, solver="fast", scaling="sum", fit_intercept=True,
-                 wstep_tol=1e-8, ustep_iter=50, random_state=None):
+                 wstep_tol=1e-8, ustep_iter=50, random_state=None, n_jobs=None):
         self.n_groups = n_groups
         self.lam = lam
         self.mu = mu
@@ -322,6 +329,7 @@ class SGMTL(LinearMultiTaskModel):
         self.wstep_tol = wstep_tol
         self.ustep_iter = ustep_iter
         self.random_state = random_state
+        self.n_jobs = n_jobs
 
     # -- validation -----------------------------------------------------
     def _lam_vector(self):
@@ -369,30 +377,16 @@ class SGMTL(LinearMultiTaskModel):
         """Algorithm 1 with restarts; sets the group attributes, returns
         ``(W, n_iter)`` of the restart with the lowest objective."""
         rng = check_random_state(self.random_state)
-        w_step = self._w_step_solver(data)
-        lam = self._lam_vector()
+        starts = [rng.dirichlet(np.ones(self.n_groups), size=data.n_tasks).T for _ in range(self.n_init)]
         W_init = self._initial_W(data)
-        best = None
-        self.restart_objectives_ = []
-        for _ in range(self.n_init):
-            U = rng.dirichlet(np.ones(self.n_groups), size=data.n_tasks).T
-            W = W_init.copy()
-            path = [self._objective_parts(data, W, U)]
-            step = None
-            converged = False
-            for n_iter in range(1, self.max_iter + 1):
-                U, step = u_step(W, U, lam, self.mu, self.regularizer, self.ustep_iter, step)
-                U, _ = reassign_tasks(W, U, lam, self.mu, self.regularizer)
-                path.append(self._objective_parts(data, W, U))
-                W = w_step(U, W)
-                path.append(self._objective_parts(data, W, U))
-                if abs(path[-3] - path[-1]) <= self.tol * max(1.0, abs(path[-1])):
-                    converged = True
-                    break
-            self.restart_objectives_.append(path[-1])
-            if best is None or path[-1] < best[2][-1]:
-                best = (W, U, path, n_iter, converged)
-        W, U, path, n_iter, converged = best
+        if self.n_jobs in (None, 1) or self.n_init == 1:
+            # one W-step solver for every restart: the reference compiles once
+            w_step = self._w_step_solver(data)
+            runs = [self._restart(data, U, W_init, w_step) for U in starts]
+        else:
+            runs = run_parallel((delayed(_restart_in_worker)(self, data, U, W_init) for U in starts), self.n_jobs)
+        self.restart_objectives_ = [path[-1] for _, _, path, _, _ in runs]
+        W, U, path, n_iter, converged = runs[int(np.argmin(self.restart_objectives_))]
         if not converged:
             change = abs(path[-3] - path[-1]) / max(1.0, abs(path[-1]))
             warnings.warn(
@@ -407,6 +401,22 @@ class SGMTL(LinearMultiTaskModel):
         self.objective_ = path[-1]
         return W, n_iter
 
+    def _restart(self, data, U, W, w_step):
+        """One run of Algorithm 1 from memberships ``U`` and weights ``W``:
+        ``(W, U, objective path, n_iter, converged)``."""
+        lam = self._lam_vector()
+        path = [self._objective_parts(data, W, U)]
+        step = None
+        for n_iter in range(1, self.max_iter + 1):
+            U, step = u_step(W, U, lam, self.mu, self.regularizer, self.ustep_iter, step)
+            U, _ = reassign_tasks(W, U, lam, self.mu, self.regularizer)
+            path.append(self._objective_parts(data, W, U))
+            W = w_step(U, W)
+            path.append(self._objective_parts(data, W, U))
+            if abs(path[-3] - path[-1]) <= self.tol * max(1.0, abs(path[-1])):
+                return W, U, path, n_iter, True
+        return W, U, path, n_iter, False
+
     def _fit_weights(self, data):
         """Algorithm 1 with ``n_init`` random restarts of ``U``."""
         W, self.n_iter_ = self._alternate(data)
@@ -417,3 +427,8 @@ class SGMTL(LinearMultiTaskModel):
         ``fit_intercept=True``)."""
         data, _, _ = self._prepare(Xs, ys)
         return float(self._objective_parts(data, self.coef_, self.groups_))
+
+
+def _restart_in_worker(estimator, data, U, W):
+    # the W-step solver is a closure (not picklable): each worker builds its own
+    return estimator._restart(data, U, W, estimator._w_step_solver(data))
