@@ -20,9 +20,9 @@ See ``docs/model_selection.md``.
 
 from ._adapter import LongFormat, TaskScaler, split_task_input
 from ._scoring import MultiTaskScorer, check_scoring, get_scorer, get_scorer_names, make_scorer
-from ._search import GridSearch, cross_val_score, cross_validate, run_parallel
+from ._search import GridSearch, cross_val_score, cross_validate
 from ._split import LeaveTasksOut, PredefinedTaskSplit, TaskKFold, TaskShuffleSplit, check_cv, take
 
 __all__ = ["TaskKFold", "TaskShuffleSplit", "LeaveTasksOut", "PredefinedTaskSplit", "check_cv", "take",
-           "cross_validate", "cross_val_score", "GridSearch", "run_parallel", "MultiTaskScorer", "make_scorer",
+           "cross_validate", "cross_val_score", "GridSearch", "MultiTaskScorer", "make_scorer",
            "get_scorer", "get_scorer_names", "check_scoring", "LongFormat", "TaskScaler", "split_task_input"]

@@ -11,12 +11,11 @@ cluster give identical ``cv_results_``.
 """
 
 import numbers
-import sys
 import time
 import warnings
 
 import numpy as np
-from joblib import Parallel, delayed
+from joblib import delayed
 from scipy.stats import rankdata
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
 from sklearn.exceptions import FitFailedWarning
@@ -24,62 +23,12 @@ from sklearn.model_selection import ParameterGrid
 from sklearn.utils.validation import check_is_fitted
 
 from .. import metrics
+from .._parallel import run_parallel
 from ..data import as_multitask_data
 from ._scoring import check_scoring
 from ._split import check_cv, take
 
 __all__ = ["cross_validate", "cross_val_score", "GridSearch"]
-
-
-# -- progress ---------------------------------------------------------------
-def _progress_bar(total, desc, verbose):
-    """A tqdm bar on stderr when ``verbose`` and tqdm is installed, a line per
-    tenth of the work when only ``verbose``, nothing when ``verbose=0``."""
-    if not verbose:
-        return _NoProgress()
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:
-        return _LineProgress(total, desc)
-    return tqdm(total=total, desc=desc, file=sys.stderr, leave=False)
-
-
-class _NoProgress:
-    def update(self, n=1):
-        pass
-
-    def close(self):
-        pass
-
-
-class _LineProgress:
-    def __init__(self, total, desc):
-        self.total, self.desc, self.done, self.next = total, desc, 0, max(1, total // 10)
-
-    def update(self, n=1):
-        self.done += n
-        if self.done >= self.next or self.done == self.total:
-            print(f"[{self.desc}] {self.done}/{self.total}", file=sys.stderr, flush=True)
-            self.next = self.done + max(1, self.total // 10)
-
-    def close(self):
-        pass
-
-
-def run_parallel(calls, n_jobs=None, verbose=0, desc="mtlcvx"):
-    """Run the ``joblib.delayed`` ``calls``, results in the calls' order, with
-    a progress bar when ``verbose``.  The backend is joblib's current one
-    (loky by default; Dask inside ``joblib.parallel_config("dask")``)."""
-    calls = list(calls)
-    bar = _progress_bar(len(calls), desc, verbose)
-    results = []
-    try:
-        for result in Parallel(n_jobs=n_jobs, return_as="generator")(calls):
-            results.append(result)
-            bar.update()
-    finally:
-        bar.close()
-    return results
 
 
 # -- one unit of work -----------------------------------------------------
@@ -141,10 +90,12 @@ def _fit_and_score(estimator, data, train, test, scorers, candidates, path=False
         est = clone(estimator).set_params(**params)
         start = time.perf_counter()
         try:
-            if path and coef is not None:
-                est.fit(fit_part, coef_init=coef)
-            else:
-                est.fit(fit_part)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                if path and coef is not None:
+                    est.fit(fit_part, coef_init=coef)
+                else:
+                    est.fit(fit_part)
         except Exception as exc:
             if error_score == "raise":
                 raise
@@ -158,13 +109,26 @@ def _fit_and_score(estimator, data, train, test, scorers, candidates, path=False
         fit_time = time.perf_counter() - start
         coef = getattr(est, "coef_", None) if path else None
         start = time.perf_counter()
-        row = {"fit_time": fit_time, "failed": False, "test": _scores(est, test_part, scorers, new_tasks)}
+        row = {"fit_time": fit_time, "failed": False, "test": _scores(est, test_part, scorers, new_tasks),
+               "warnings": [(w.category, str(w.message)) for w in caught]}
         row["score_time"] = time.perf_counter() - start
         if return_train_score:
             row["train"] = _scores(est, fit_part, scorers, False)
         row["estimator"] = est if return_estimator else None
         out.append(row)
     return out
+
+
+def _collect(units):
+    """Rows of the units, with the warnings their fits raised issued again
+    here: a warning in a worker process would otherwise be lost, and a
+    caller's filters and ``catch_warnings`` would see different things for
+    ``n_jobs=1`` and ``n_jobs=2``."""
+    for unit in units:
+        for row in unit:
+            for category, message in row.pop("warnings", ()):
+                warnings.warn(message, category, stacklevel=3)
+    return units
 
 
 def _check_error_score(error_score):
@@ -222,7 +186,7 @@ def cross_validate(estimator, Xs, ys=None, *, cv=5, scoring=None, n_jobs=None, v
     calls = [delayed(_fit_and_score)(estimator, data, train, test, scorers, [{}], False, return_train_score,
                                      return_estimator, error_score)
              for train, test in splitter.split(data)]
-    rows = [r[0] for r in run_parallel(calls, n_jobs, verbose, f"cross_validate {type(estimator).__name__}")]
+    rows = [r[0] for r in _collect(run_parallel(calls, n_jobs, verbose, f"cross_validate {type(estimator).__name__}"))]
     if all(r["failed"] for r in rows):
         raise ValueError(f"every fit of cross_validate failed ({len(rows)} splits)")
     result = {"fit_time": np.array([r["fit_time"] for r in rows]),
@@ -379,7 +343,7 @@ class GridSearch(MetaEstimatorMixin, BaseEstimator):
                                          [candidates[i] for i in path], self.warm_start is not None,
                                          self.return_train_score, False, error_score)
                  for train, test in splits for path in paths]
-        units = run_parallel(calls, self.n_jobs, self.verbose, f"GridSearch {type(self.estimator).__name__}")
+        units = _collect(run_parallel(calls, self.n_jobs, self.verbose, f"GridSearch {type(self.estimator).__name__}"))
         table = [[None] * len(splits) for _ in candidates]
         for unit, (k, path) in zip(units, [(k, p) for k in range(len(splits)) for p in paths]):
             for i, row in zip(path, unit):
