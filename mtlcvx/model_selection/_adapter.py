@@ -113,7 +113,7 @@ class LongFormat(MetaEstimatorMixin, BaseEstimator):
     >>> import numpy as np, mtlcvx as mc
     >>> from sklearn.model_selection import GridSearchCV
     >>> from mtlcvx.model_selection import LongFormat, TaskKFold
-    >>> data, _ = mc.datasets.make_sparse_low_rank(n_tasks=3, n_features=4, n_samples=12, random_state=0)
+    >>> data, _ = mc.datasets.make_sparse_low_rank(n_tasks=3, n_features=4, n_samples=12, n_relevant=3, random_state=0)
     >>> X, y, tasks = data.stacked()
     >>> table = np.column_stack([tasks, X])
     >>> search = GridSearchCV(LongFormat(mc.GroupLasso(), task_column=0), {"estimator__lam": [0.1, 1.0]},
@@ -267,4 +267,7 @@ class TaskScaler(TransformerMixin, BaseEstimator):
             out[rows] = (features[rows] - self.mean_[t]) / self.scale_[t]
         if column is None:
             return out
-        return np.insert(out, column, np.asarray(X)[:, column].astype(float), axis=1)
+        labels = np.asarray(X)[:, column]
+        if labels.dtype.kind not in "biuf":  # string labels (a DataFrame's task column) pass through as objects
+            out = out.astype(object)
+        return np.insert(out, column, labels.astype(out.dtype), axis=1)

@@ -99,11 +99,13 @@ def _fit_and_score(estimator, data, train, test, scorers, candidates, path=False
         except Exception as exc:
             if error_score == "raise":
                 raise
-            warnings.warn(f"fit failed at {params}: {type(exc).__name__}: {exc}; score set to {error_score}",
-                          FitFailedWarning, stacklevel=2)
+            # issued in the caller by _collect, as the fits' own warnings (a worker's would be lost)
+            failure = (FitFailedWarning, f"fit failed at {params}: {type(exc).__name__}: {exc}; score set to "
+                                         f"{error_score}")
             out.append({"fit_time": time.perf_counter() - start, "score_time": 0.0, "failed": True,
                         "test": {name: float(error_score) for name in scorers},
-                        "train": {name: float(error_score) for name in scorers}, "estimator": None})
+                        "train": {name: float(error_score) for name in scorers}, "estimator": None,
+                        "warnings": [(w.category, str(w.message)) for w in caught] + [failure]})
             coef = None
             continue
         fit_time = time.perf_counter() - start
@@ -174,7 +176,7 @@ def cross_validate(estimator, Xs, ys=None, *, cv=5, scoring=None, n_jobs=None, v
     --------
     >>> import mtlcvx as mc
     >>> from mtlcvx.model_selection import TaskKFold, cross_validate
-    >>> data, _ = mc.datasets.make_sparse_low_rank(n_tasks=3, n_features=5, n_samples=20, random_state=0)
+    >>> data, _ = mc.datasets.make_sparse_low_rank(n_tasks=3, n_features=5, n_samples=20, n_relevant=3, random_state=0)
     >>> result = cross_validate(mc.GroupLasso(lam=1.0), data, cv=TaskKFold(4), scoring="neg_mse")
     >>> result["test_score"].shape
     (4,)
@@ -269,7 +271,7 @@ class GridSearch(MetaEstimatorMixin, BaseEstimator):
     --------
     >>> import mtlcvx as mc
     >>> from mtlcvx.model_selection import GridSearch, TaskKFold
-    >>> data, _ = mc.datasets.make_sparse_low_rank(n_tasks=3, n_features=5, n_samples=20, random_state=0)
+    >>> data, _ = mc.datasets.make_sparse_low_rank(n_tasks=3, n_features=5, n_samples=20, n_relevant=3, random_state=0)
     >>> search = GridSearch(mc.GroupLasso(), {"lam": [0.1, 1.0, 10.0]}, cv=TaskKFold(3), scoring="neg_mse")
     >>> sorted(search.fit(data).best_params_)
     ['lam']

@@ -120,7 +120,7 @@ class TaskKFold(_TaskSplitter):
     Examples
     --------
     >>> from mtlcvx.datasets import make_sparse_low_rank
-    >>> data, _ = make_sparse_low_rank(n_tasks=3, n_features=4, n_samples=10, random_state=0)
+    >>> data, _ = make_sparse_low_rank(n_tasks=3, n_features=4, n_samples=10, n_relevant=3, random_state=0)
     >>> train, test = next(TaskKFold(5, shuffle=True, random_state=0).split(data))
     >>> [len(t) for t in test]
     [2, 2, 2]
