@@ -28,7 +28,8 @@ def _reproduce(args):
         return 2
     out = pathlib.Path(args.out) if args.out else pathlib.Path("mtlcvx_results") / args.name
     out.mkdir(parents=True, exist_ok=True)
-    result = experiments.run(args.name, quick=args.quick, out=out, progress=None if args.silent else stderr_progress)
+    result = experiments.run(args.name, quick=args.quick, out=out, progress=None if args.silent else stderr_progress,
+                             n_jobs=args.jobs)
     return _report(result, args)
 
 
@@ -68,6 +69,17 @@ def _positive_seconds(text):
     return seconds
 
 
+def _jobs(text):
+    """``--jobs``: joblib's ``n_jobs``, a non-zero integer."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value == 0:
+        raise argparse.ArgumentTypeError(f"must be a non-zero integer (N >= 1, or -1 for all cores), got {text!r}")
+    return value
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="mtlcvx",
@@ -82,6 +94,9 @@ def build_parser():
     rep.add_argument("--json", metavar="FILE", help="write the table and details as JSON")
     rep.add_argument("--out", metavar="DIR", help="folder for figures (default: mtlcvx_results/NAME)")
     rep.add_argument("--silent", action="store_true", help="no progress lines")
+    rep.add_argument("--jobs", type=_jobs, default=1, metavar="N",
+                     help="grid points, folds and repetitions in N parallel processes (-1: all cores); "
+                          "the results do not depend on N")
     rep.set_defaults(func=_reproduce, command_parser=rep)
 
     bench = sub.add_parser("bench", help="speed of the fast solvers against the CVXPY references")

@@ -3,9 +3,9 @@
 import numpy as np
 from sklearn.metrics import adjusted_rand_score, roc_auc_score
 
-__all__ = ["AVERAGES", "mse", "rmse", "nmse", "r2", "explained_variance", "mae", "msle", "signed_log", "accuracy", "mean_auc", "support_f1",
-           "sign_agreement", "sign_error_rate", "adjusted_rand", "fuzzy_graph_scores", "lukasiewicz_tnorm",
-           "lukasiewicz_tconorm", "fuzzy_xor"]
+__all__ = ["AVERAGES", "mse", "rmse", "nmse", "r2", "explained_variance", "mae", "msle", "signed_log", "accuracy",
+           "log_loss", "mean_auc", "support_f1", "sign_agreement", "sign_error_rate", "adjusted_rand",
+           "fuzzy_graph_scores", "lukasiewicz_tnorm", "lukasiewicz_tconorm", "fuzzy_xor"]
 
 
 def _pairs(ys_true, ys_pred):
@@ -129,6 +129,16 @@ def accuracy(ys_true, ys_pred, average="samples"):
     (``"tasks"``)."""
     pairs = _pairs(ys_true, ys_pred)
     return _average([np.mean(a == b) for a, b in pairs], [a.size for a, _ in pairs], average)
+
+
+def log_loss(ys_true, scores, average="samples"):
+    """Logistic loss ``log(1 + exp(-y z))`` of decision values ``z`` (labels
+    in ``{-1, +1}`` or ``{0, 1}``, the positive class larger), the mean of
+    all samples pooled (``"samples"``) or of the per-task means
+    (``"tasks"``)."""
+    pairs = _pairs(ys_true, scores)
+    return _average([np.mean(np.logaddexp(0.0, -np.where(a > 0, 1.0, -1.0) * b)) for a, b in pairs],
+                    [a.size for a, _ in pairs], average)
 
 
 def mean_auc(ys_true, scores, average="tasks"):

@@ -102,8 +102,9 @@ def _fake_experiment(monkeypatch):
     """Registers ``fake``, which records the progress printer it is given."""
     seen = {}
 
-    def fake(quick, out, progress):
+    def fake(quick, out, progress, n_jobs):
         seen["progress"] = progress
+        seen["n_jobs"] = n_jobs
         progress("[fake] step")
         return {"table": [], "text": "fake table"}
 
@@ -119,6 +120,18 @@ def test_cli_and_library_share_one_progress_printer(monkeypatch, tmp_path, capsy
     assert capsys.readouterr().err == "[fake] step\n"
     experiments.run("fake")
     assert seen["progress"] is _common.stderr_progress
+
+
+def test_reproduce_jobs_reaches_the_experiment_and_zero_is_refused(monkeypatch, tmp_path, capsys):
+    seen = _fake_experiment(monkeypatch)
+    assert main(["reproduce", "fake", "--out", str(tmp_path), "--jobs", "2"]) == 0
+    assert seen["n_jobs"] == 2
+    assert main(["reproduce", "fake", "--out", str(tmp_path)]) == 0
+    assert seen["n_jobs"] == 1
+    for bad in ("0", "two"):
+        with pytest.raises(SystemExit):
+            main(["reproduce", "fake", "--jobs", bad])
+        assert "--jobs" in capsys.readouterr().err
 
 
 def test_silent_reproduce_prints_no_progress(monkeypatch, tmp_path, capsys):

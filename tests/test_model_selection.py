@@ -205,8 +205,6 @@ def test_predefined_split_from_parts_trains_on_the_first_part_and_tests_on_the_s
     assert_split_is(joined, split, train, val)
 
 
-@pytest.mark.xfail(strict=True, reason="from_parts with 3+ parts trains split k on part 0 and on the other test "
-                                       "parts (PredefinedSplit's semantics), not on part 0 alone as documented")
 def test_predefined_split_from_parts_never_trains_on_another_test_part():
     data = ragged()
     train, rest = data.split(0.4, random_state=0)

@@ -15,7 +15,8 @@ REGISTRY = {}
 
 
 def register(name, description):
-    """Decorator adding an experiment function ``f(quick, out, progress)``."""
+    """Decorator adding an experiment function ``f(quick, out, progress,
+    n_jobs)``."""
 
     def decorate(func):
         REGISTRY[name] = (func, description)
@@ -34,9 +35,10 @@ def _load():
     from . import baselines, bigmtl, gengl, ggmtl, sgmtl, srml  # noqa: F401  (each registers itself)
 
 
-def run(name, quick=False, out=None, progress=stderr_progress):
+def run(name, quick=False, out=None, progress=stderr_progress, n_jobs=None):
     """Run a registered experiment; ``progress`` receives one line per step
-    (``None`` for silence).
+    (``None`` for silence).  ``n_jobs`` (joblib's) runs grid points, folds
+    and repetitions in parallel processes; the tables do not depend on it.
 
     BLAS and OpenMP (scikit-learn's k-means) run single-threaded for the
     duration: the experiments are thousands of small fits, where threads
@@ -48,4 +50,4 @@ def run(name, quick=False, out=None, progress=stderr_progress):
         raise ValueError(f"unknown experiment {name!r}; available: {sorted(REGISTRY)}")
     func, _ = REGISTRY[name]
     with threadpool_limits(limits=1):
-        return func(quick=quick, out=out, progress=progress or (lambda message: None))
+        return func(quick=quick, out=out, progress=progress or (lambda message: None), n_jobs=n_jobs)

@@ -1,49 +1,58 @@
-"""Pieces every experiment uses: validation-based model choice, table
-formatting and the progress printer."""
+"""Pieces every experiment uses: the validation protocols (through
+:mod:`mtlcvx.model_selection`), table formatting and the progress printer."""
 
-import itertools
+import contextlib
 import math
 import numbers
 import sys
-import time
+import warnings
 
-import numpy as np
 from sklearn.base import clone
 
-from ..metrics import mse
+from .._errors import ConvergenceWarning
+from ..model_selection import GridSearch, PredefinedTaskSplit, TaskShuffleSplit
 from ..plotting import save_figure
 
-__all__ = ["param_grid", "select_and_fit", "format_table", "stderr_progress", "write_figure"]
+__all__ = ["validation_search", "fixed_validation_search", "count_convergence_warnings", "format_table",
+           "stderr_progress", "write_figure"]
 
 
-def param_grid(**values):
-    """All combinations: ``param_grid(a=[1, 2], b=[3])`` -> ``[{a:1,b:3}, {a:2,b:3}]``."""
-    keys = list(values)
-    return [dict(zip(keys, combo)) for combo in itertools.product(*(values[k] for k in keys))]
+def validation_search(estimator, grid, train, validation_size=0.25, random_state=0, scoring="neg_mse",
+                      n_jobs=None, refit=True):
+    """The protocol most experiments share: every point of ``grid`` fitted on
+    ``1 - validation_size`` of each task's samples of ``train`` and scored
+    on the rest, the best refitted on all of ``train``.  A fitted
+    :class:`~mtlcvx.model_selection.GridSearch` (``best_estimator_``,
+    ``best_params_``, ``refit_time_``)."""
+    return GridSearch(estimator, grid, cv=TaskShuffleSplit(1, validation_size, random_state), scoring=scoring,
+                      n_jobs=n_jobs, refit=refit).fit(train)
 
 
-def select_and_fit(estimator, grid, train, validation_size=0.25, random_state=0):
-    """Choose hyperparameters on a validation split of ``train`` (per task,
-    ``validation_size`` of each task's samples), then refit on all of
-    ``train``.
+def fixed_validation_search(estimator, grid, train, val, scoring="neg_mse", n_jobs=None):
+    """Every point of ``grid`` fitted on ``train`` and scored on the separate
+    ``val`` (the GenGL and SRML protocols); the chosen parameters fitted on
+    ``train`` again, so the returned estimator is the one that was scored.
 
     Returns
     -------
     fitted : estimator
     best : dict
-        The chosen parameters.
-    seconds : float
-        Time of the final fit.
     """
-    fit_part, val_part = train.split(validation_size, random_state=random_state)
-    scores = []
-    for params in grid:
-        est = clone(estimator).set_params(**params).fit(fit_part)
-        scores.append(mse(val_part.ys, est.predict(val_part)))
-    best = grid[int(np.argmin(scores))]
-    start = time.perf_counter()
-    fitted = clone(estimator).set_params(**best).fit(train)
-    return fitted, best, time.perf_counter() - start
+    data, cv = PredefinedTaskSplit.from_parts(train, val)
+    search = GridSearch(estimator, grid, cv=cv, scoring=scoring, n_jobs=n_jobs, refit=False).fit(data)
+    return clone(estimator).set_params(**search.best_params_).fit(train), search.best_params_
+
+
+@contextlib.contextmanager
+def count_convergence_warnings(counter):
+    """Append to ``counter`` the number of ConvergenceWarnings raised inside,
+    printing none: the configurations cap iterations on purpose, and the
+    tables report the count (the grid searches issue a worker's warnings
+    again in the parent, so the count does not depend on ``n_jobs``)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        yield
+    counter.append(sum(issubclass(w.category, ConvergenceWarning) for w in caught))
 
 
 def stderr_progress(message):

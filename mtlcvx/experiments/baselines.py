@@ -19,7 +19,7 @@ from ..metrics import mse, support_f1
 from ..plotting import MATPLOTLIB_NOTICE, have_matplotlib, heatmaps_figure
 from ..terms import L21, NuclearNorm, SquaredLoss, lambda_max
 from . import register
-from ._common import format_table, param_grid, select_and_fit, write_figure
+from ._common import format_table, validation_search, write_figure
 
 __all__ = ["run_baselines", "CONFIGS"]
 
@@ -40,18 +40,18 @@ def _methods(train):
     gl_max, tr_max = _lam_max(train, L21()), _lam_max(train, NuclearNorm())
     ridge = [0.1, 1.0, 10.0, 100.0]
     return {
-        "STL (ridge)": (models.STL(), param_grid(lam=ridge)),
+        "STL (ridge)": (models.STL(), {"lam": ridge}),
         "STL (elastic net)": (models.STL(penalty="elasticnet"),
-                              param_grid(lam=[f * gl_max for f in _FRACTIONS], l1_ratio=[0.5, 0.9])),
-        "AllTasks": (models.AllTasks(), param_grid(lam=ridge)),
-        "GroupLasso (L21)": (models.GroupLasso(), param_grid(lam=[f * gl_max for f in _FRACTIONS])),
-        "TraceNorm": (models.TraceNorm(), param_grid(lam=[f * tr_max for f in _FRACTIONS])),
-        "ClusMTL": (models.ClusMTL(), param_grid(n_clusters=[2, 3], rho1=[0.1, 1.0, 10.0], rho2=[0.1, 1.0])),
+                              {"lam": [f * gl_max for f in _FRACTIONS], "l1_ratio": [0.5, 0.9]}),
+        "AllTasks": (models.AllTasks(), {"lam": ridge}),
+        "GroupLasso (L21)": (models.GroupLasso(), {"lam": [f * gl_max for f in _FRACTIONS]}),
+        "TraceNorm": (models.TraceNorm(), {"lam": [f * tr_max for f in _FRACTIONS]}),
+        "ClusMTL": (models.ClusMTL(), {"n_clusters": [2, 3], "rho1": [0.1, 1.0, 10.0], "rho2": [0.1, 1.0]}),
     }
 
 
 @register("baselines", "convex baselines (STL, AllTasks, L21, trace norm, ClusMTL) on row-sparse low-rank tasks")
-def run_baselines(quick=False, out=None, progress=lambda message: None):
+def run_baselines(quick=False, out=None, progress=lambda message: None, n_jobs=None):
     config = dict(CONFIGS["quick" if quick else "full"])
     seeds = config.pop("seeds")
     per_seed = []
@@ -61,7 +61,8 @@ def run_baselines(quick=False, out=None, progress=lambda message: None):
         train, test = data.split(test_size=0.4, random_state=seed)
         learned = {"true W": W_true}
         for name, (estimator, grid) in _methods(train).items():
-            fitted, best, seconds = select_and_fit(estimator, grid, train, random_state=seed)
+            search = validation_search(estimator, grid, train, random_state=seed, n_jobs=n_jobs)
+            fitted, best, seconds = search.best_estimator_, search.best_params_, search.refit_time_
             row = {
                 "seed": seed,
                 "method": name,

@@ -25,11 +25,9 @@ most 6 groups are searched (the true number, 3, is not given).
 """
 
 import time
-import warnings
 
 import numpy as np
 
-from .._errors import ConvergenceWarning
 from ..data import MultiTaskData
 from ..datasets import make_bigmtl_synthetic
 from ..bilevel import BiGMTLHypergradient, project_rows_to_simplex
@@ -38,7 +36,7 @@ from ..models import BiGMTL, TraceNorm
 from ..models.bigmtl import group_error
 from ..plotting import MATPLOTLIB_NOTICE, have_matplotlib, lines_figure, task_similarity_figure
 from . import register
-from ._common import format_table, param_grid, select_and_fit, write_figure
+from ._common import count_convergence_warnings, format_table, validation_search, write_figure
 
 __all__ = ["run_bigmtl", "CONFIGS", "PAPER_TABLE1", "PAPER_TABLE2"]
 
@@ -71,31 +69,30 @@ def _merge(a, b):
                          [np.concatenate([ya, yb]) for ya, yb in zip(a.ys, b.ys)])
 
 
-def _fit(estimator, grid, data, seed, capped):
-    """``select_and_fit`` with the ConvergenceWarnings counted, not printed:
-    the configurations cap the outer iterations on purpose."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ConvergenceWarning)
-        fitted, best, _ = select_and_fit(estimator, grid, data, validation_size=0.5, random_state=seed)
-    capped.append(sum(issubclass(w.category, ConvergenceWarning) for w in caught))
-    return fitted, best
+def _fit(estimator, grid, data, seed, capped, n_jobs):
+    """The grid point chosen on half of every task's samples, refitted on
+    all; ConvergenceWarnings counted, not printed (the configurations cap
+    the outer iterations on purpose)."""
+    with count_convergence_warnings(capped):
+        search = validation_search(estimator, grid, data, validation_size=0.5, random_state=seed, n_jobs=n_jobs)
+    return search.best_estimator_, search.best_params_
 
 
-def _realisation(seed, config, progress, capped):
+def _realisation(seed, config, progress, capped, n_jobs):
     (train, val, test), _, theta_true = make_bigmtl_synthetic(n_samples=(10, 10, 10), random_state=seed)
     both = _merge(train, val)
     rows, thetas = [], {}
-    grid = param_grid(lam=config["lam"])
+    grid = {"lam": config["lam"]}
     for strategy, name in STRATEGY_NAMES.items():
         start = time.perf_counter()
-        fitted, best = _fit(_estimator(strategy, config, seed), grid, both, seed, capped)
+        fitted, best = _fit(_estimator(strategy, config, seed), grid, both, seed, capped, n_jobs)
         thetas[name] = fitted.theta_
         rows.append({"realisation": seed, "method": name, "test_mse": mse(test.ys, fitted.predict(test)),
                      "group_error": group_error(fitted.theta_, theta_true), "lam": best["lam"],
                      "seconds": time.perf_counter() - start})
         progress(f"[bigmtl] realisation {seed}: {name:<9} test MSE {rows[-1]['test_mse']:.4f}  "
                  f"group error {rows[-1]['group_error']:.3f}  lam {best['lam']:.3g}")
-    stl, best = _fit(TraceNorm(fit_intercept=False), grid, both, seed, capped)
+    stl, best = _fit(TraceNorm(fit_intercept=False), grid, both, seed, capped, n_jobs)
     rows.append({"realisation": seed, "method": "STL (trace norm)", "test_mse": mse(test.ys, stl.predict(test)),
                  "group_error": None, "lam": best["lam"], "seconds": None})
     progress(f"[bigmtl] realisation {seed}: STL (trace norm) test MSE {rows[-1]['test_mse']:.4f}")
@@ -151,11 +148,11 @@ def _seconds_per_iteration(hyper, theta, inner, warm, iterations):
 
 @register("bigmtl", "BiGMTL paper, Section III: Table I (CV/MCCV, warm restarts, alternate), Table II synthetic, "
                     "Figures 1-3")
-def run_bigmtl(quick=False, out=None, progress=lambda message: None):
+def run_bigmtl(quick=False, out=None, progress=lambda message: None, n_jobs=None):
     config = CONFIGS["quick" if quick else "full"]
     rows, mean_thetas, true, capped = [], {}, None, []
     for seed in range(config["realisations"]):
-        found, thetas, theta_true = _realisation(seed, config, progress, capped)
+        found, thetas, theta_true = _realisation(seed, config, progress, capped, n_jobs)
         rows += found
         true = theta_true @ theta_true.T
         for name, theta in thetas.items():

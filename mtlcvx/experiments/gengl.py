@@ -18,7 +18,7 @@ from ..metrics import nmse, support_f1
 from ..models import SSMTL
 from ..plotting import MATPLOTLIB_NOTICE, have_matplotlib, heatmaps_figure
 from . import register
-from ._common import format_table, param_grid, write_figure
+from ._common import fixed_validation_search, format_table, write_figure
 
 __all__ = ["run_gengl", "CONFIGS"]
 
@@ -43,21 +43,10 @@ def _split_622(data, seed):
 
 def _grid(names, config):
     values = {"gamma1": config["gamma"], "gamma2": config["gamma"], "phi": config["phi"]}
-    return param_grid(**{name: values[name] for name in names})
+    return {name: values[name] for name in names}
 
 
-def _best_fit(preset, names, config, train, val):
-    """The fit with the lowest validation nMSE over the grid, and its parameters."""
-    best = None
-    for params in _grid(names, config):
-        est = SSMTL(preset=preset, h=2, tol=config["tol"], fit_intercept=False, **params).fit(train)
-        score = nmse(val.ys, est.predict(val))
-        if best is None or score < best[0]:
-            best = (score, est, params)
-    return best[1], best[2]
-
-
-def _scenario_rows(scenario, config, progress):
+def _scenario_rows(scenario, config, progress, n_jobs):
     """Table rows of one scenario, and Figure 2's panels ``{title: W}``."""
     data, W_true, _ = make_gengl_scenario(scenario, random_state=0)
     train, val, test = _split_622(data, seed=0)
@@ -65,7 +54,8 @@ def _scenario_rows(scenario, config, progress):
     threshold = 1e-2 * np.abs(W_true).max()
     rows = []
     for method, (preset, names) in _METHODS.items():
-        est, params = _best_fit(preset, names, config, train, val)
+        est, params = fixed_validation_search(SSMTL(preset=preset, h=2, tol=config["tol"], fit_intercept=False),
+                                              _grid(names, config), train, val, scoring="neg_nmse", n_jobs=n_jobs)
         W = np.where(np.abs(est.coef_) > threshold, est.coef_, 0.0)
         row = {"scenario": scenario, "method": method, "test_nmse": nmse(test.ys, est.predict(test)),
                "support_f1": support_f1(W_true, W), "params": {k: float(v) for k, v in params.items()}}
@@ -84,11 +74,11 @@ def _figures(panels_by_scenario, out, progress):
 
 
 @register("gengl", "GenGL/SSMTL paper, Section 6.1: three synthetic scenarios, Figure 2, nMSE and support F1")
-def run_gengl(quick=False, out=None, progress=lambda message: None):
+def run_gengl(quick=False, out=None, progress=lambda message: None, n_jobs=None):
     config = CONFIGS["quick" if quick else "full"]
     rows, panels_by_scenario = [], {}
     for scenario in GENGL_SCENARIOS:
-        scenario_rows, panels_by_scenario[scenario] = _scenario_rows(scenario, config, progress)
+        scenario_rows, panels_by_scenario[scenario] = _scenario_rows(scenario, config, progress, n_jobs)
         rows += scenario_rows
     figures, notices = [], []
     if out is not None:

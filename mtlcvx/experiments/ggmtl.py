@@ -18,13 +18,14 @@ repetition's graphs, GGMTL beside k-NN, true edges in green.
 import time
 
 import numpy as np
+from sklearn.model_selection import ParameterGrid
 
 from ..datasets import GGMTL_STRUCTURES, make_ggmtl_synthetic
-from ..metrics import fuzzy_graph_scores
+from ..metrics import fuzzy_graph_scores, rmse
 from ..models import GGMTL
 from ..plotting import MATPLOTLIB_NOTICE, have_matplotlib, task_graph_figure
 from . import register
-from ._common import format_table, param_grid, write_figure
+from ._common import format_table, validation_search, write_figure
 
 __all__ = ["run_ggmtl", "CONFIGS", "METHODS"]
 
@@ -44,25 +45,26 @@ MEASURES = ("rmse", "accuracy", "recall", "precision", "f1")
 
 def task_rmse(data, est):
     """RMSE averaged over tasks (the paper's measure)."""
-    return float(np.mean([np.sqrt(np.mean((y - p) ** 2)) for y, p in zip(data.ys, est.predict(data))]))
+    return rmse(list(data.ys), est.predict(data), average="tasks")
 
 
 def _grid(method, config):
     if METHODS[method].get("learn_edges") is False:
-        return param_grid(lam=config["lam"])
-    return param_grid(lam=config["lam"], gamma=config["gamma"])
+        return {"lam": config["lam"]}
+    return {"lam": config["lam"], "gamma": config["gamma"]}
 
 
-def _fit(method, config, train, seed):
-    """The estimator chosen by validation RMSE, refitted on ``train``."""
+def _fit(method, config, train, seed, n_jobs):
+    """The estimator chosen by validation RMSE (mean over tasks), refitted on
+    ``train``."""
     base = GGMTL(max_iter=config["max_iter"], random_state=seed, **METHODS[method])
     grid = _grid(method, config)
-    if len(grid) == 1:
-        return base.set_params(**grid[0]).fit(train), grid[0]
-    fit_part, val_part = train.split(0.25, random_state=seed)
-    scores = [task_rmse(val_part, GGMTL(**{**base.get_params(), **params}).fit(fit_part)) for params in grid]
-    best = grid[int(np.argmin(scores))]
-    return base.set_params(**best).fit(train), best
+    if len(ParameterGrid(grid)) == 1:
+        # nothing to choose: no validation fits
+        params = next(iter(ParameterGrid(grid)))
+        return base.set_params(**params).fit(train), params
+    search = validation_search(base, grid, train, random_state=seed, scoring="neg_rmse_per_task", n_jobs=n_jobs)
+    return search.best_estimator_, search.best_params_
 
 
 def _summary(rows, structure, method):
@@ -78,7 +80,7 @@ def _summary(rows, structure, method):
 
 
 @register("ggmtl", "GGMTL paper, section 4.2: Line, Tree, Star; Table 1 (RMSE, fuzzy graph measures), Figure 1")
-def run_ggmtl(quick=False, out=None, progress=lambda message: None):
+def run_ggmtl(quick=False, out=None, progress=lambda message: None, n_jobs=None):
     import warnings
 
     from .._errors import ConvergenceWarning
@@ -94,7 +96,7 @@ def run_ggmtl(quick=False, out=None, progress=lambda message: None):
                 with warnings.catch_warnings():
                     # capped outer loops are counted in the JSON, not printed
                     warnings.simplefilter("ignore", ConvergenceWarning)
-                    est, params = _fit(method, config, train, seed=rep)
+                    est, params = _fit(method, config, train, rep, n_jobs)
                 seconds = time.perf_counter() - start
                 row = {"structure": structure, "method": method, "rep": rep, "rmse": task_rmse(test, est),
                        **fuzzy_graph_scores(A_true, est.adjacency()), "edges": len(est.edges_),

@@ -7,7 +7,9 @@ synthetic sets.
   Hyperparameters: inside each outer training fold, 25 % of every task's
   samples are held out, every grid point is fitted on the rest and scored
   by MSE on the held-out part, and the best is refitted on the whole
-  training fold.
+  training fold (nested cross-validation:
+  :func:`mtlcvx.model_selection.cross_validate` of a
+  :class:`~mtlcvx.model_selection.GridSearch`).
 * **Table 2 (lower)**: CV MSE of Fusion SG-MTL on set-2 as ``N`` varies
   (``lam`` chosen as above for each ``N``; ``mu`` fixed).
 * **Figure 4**: memberships ``U`` found by the U-step for the *known* ``W``
@@ -20,14 +22,17 @@ synthetic sets.
 """
 
 import numpy as np
+from joblib import delayed
 
 from ..datasets import make_sgmtl_set1, make_sgmtl_set2
-from ..metrics import adjusted_rand, mse
+from .._parallel import run_parallel
+from ..metrics import adjusted_rand
+from ..model_selection import GridSearch, TaskKFold, TaskShuffleSplit, cross_validate
 from ..models import SGMTL, STL, TwoStageClusMTL
 from ..models.sgmtl import merge_groups, reassign_tasks, sgmtl_u_objective, u_step
 from ..plotting import MATPLOTLIB_NOTICE, have_matplotlib, memberships_figure, order_groups
 from . import register
-from ._common import format_table, param_grid, select_and_fit, write_figure
+from ._common import format_table, write_figure
 
 __all__ = ["run_sgmtl", "CONFIGS", "PAPER_TABLE2"]
 
@@ -66,34 +71,33 @@ _ORDER_NOTE = "(learned groups ordered by the first task they hold)"
 def _methods(n_groups, config):
     n_init = config["n_init"]
     return {
-        "STL": (STL(penalty="elasticnet", fit_intercept=False),
-                param_grid(lam=config["stl_lam"], l1_ratio=[0.5, 0.9])),
+        "STL": (STL(penalty="elasticnet", fit_intercept=False), {"lam": config["stl_lam"], "l1_ratio": [0.5, 0.9]}),
         "ClusMTL": (TwoStageClusMTL(n_clusters=n_groups, fit_intercept=False, random_state=0),
-                    param_grid(lam=config["clus_lam"], stl_lam=[1.0])),
+                    {"lam": config["clus_lam"], "stl_lam": [1.0]}),
         "SG-MTL": (SGMTL(n_groups=n_groups, n_init=n_init, random_state=0, fit_intercept=False),
-                   param_grid(lam=config["lam"])),
+                   {"lam": config["lam"]}),
         "Fusion SG-MTL": (SGMTL(n_groups=n_groups, n_init=n_init, random_state=0, fit_intercept=False),
-                          param_grid(lam=config["lam"], mu=config["mu"])),
+                          {"lam": config["lam"], "mu": config["mu"]}),
     }
 
 
-def _cv_mse(data, estimator, grid, n_folds, max_folds, seed=0):
-    errors, chosen = [], []
-    for k, (train, test) in enumerate(data.folds(n_folds, random_state=seed)):
-        if k == max_folds:
-            break
-        fitted, best, _ = select_and_fit(estimator, grid, train, random_state=k)
-        errors.append(mse(test.ys, fitted.predict(test)))
-        chosen.append(best)
-    return float(np.mean(errors)), float(np.std(errors)), chosen
+def _cv_mse(data, estimator, grid, n_folds, max_folds, n_jobs, seed=0):
+    """Nested CV: the first ``max_folds`` of ``n_folds`` per-task folds, in
+    each the grid point chosen on 25 % of every task's training samples.
+    Returns the mean and std of the folds' pooled test MSE and the choices."""
+    folds = list(TaskKFold(n_folds, shuffle=True, random_state=seed).split(data))[:max_folds]
+    search = GridSearch(estimator, grid, cv=TaskShuffleSplit(1, test_size=0.25, random_state=seed), scoring="neg_mse")
+    result = cross_validate(search, data, cv=folds, scoring="neg_mse", n_jobs=n_jobs, return_estimator=True)
+    errors = -result["test_score"]
+    return float(np.mean(errors)), float(np.std(errors)), [est.best_params_ for est in result["estimator"]]
 
 
-def _table2_upper(config, progress):
+def _table2_upper(config, progress, n_jobs):
     rows = []
     for name, (maker, n_groups) in _SETS.items():
         data, _, _ = maker(random_state=0)
         for method, (estimator, grid) in _methods(n_groups, config).items():
-            mean, std, chosen = _cv_mse(data, estimator, grid, config["folds"], config["max_folds"][name])
+            mean, std, chosen = _cv_mse(data, estimator, grid, config["folds"], config["max_folds"][name], n_jobs)
             rows.append({"dataset": name, "method": method, "mse": mean, "mse_std": std,
                          "paper_mse": PAPER_TABLE2[(name, method)],
                          "chosen": [{k: float(v) for k, v in c.items()} for c in chosen]})
@@ -101,14 +105,14 @@ def _table2_upper(config, progress):
     return rows
 
 
-def _table2_lower(config, progress):
+def _table2_lower(config, progress, n_jobs):
     data, _, _ = make_sgmtl_set2(random_state=0)
     mu = config["mu"][0]
     rows = []
     for N in config["n_values"]:
         estimator = SGMTL(n_groups=N, mu=mu, n_init=config["n_init"], random_state=0, fit_intercept=False)
-        mean, std, _ = _cv_mse(data, estimator, param_grid(lam=config["lam"]), config["folds"],
-                               config["max_folds"]["set-2"])
+        mean, std, _ = _cv_mse(data, estimator, {"lam": config["lam"]}, config["folds"],
+                               config["max_folds"]["set-2"], n_jobs)
         rows.append({"method": "Fusion SG-MTL", "n_groups": N, "mse": mean, "mse_std": std,
                      "paper_mse": PAPER_FUSION_BY_N.get(N)})
         progress(f"[sgmtl] Table 2 lower  N={N:<3} CV MSE {mean:.3f} (paper {PAPER_FUSION_BY_N.get(N)})")
@@ -174,15 +178,17 @@ def _figures(config, out, progress):
             write_figure(_figure6(config, progress), out / "sgmtl_figure6.png", progress, "sgmtl")]
 
 
-def _group_recovery(config, progress):
+def _recovery_ari(maker, n_groups, seed, n_init):
+    data, _, groups = maker(random_state=seed)
+    est = SGMTL(n_groups=n_groups, lam=0.1, n_init=n_init, random_state=seed, fit_intercept=False).fit(data)
+    return adjusted_rand(groups, est.labels_)
+
+
+def _group_recovery(config, progress, n_jobs):
     rows = []
     for name, (maker, n_groups) in _SETS.items():
-        scores = []
-        for seed in range(config["ari_seeds"]):
-            data, _, groups = maker(random_state=seed)
-            est = SGMTL(n_groups=n_groups, lam=0.1, n_init=config["n_init"], random_state=seed,
-                        fit_intercept=False).fit(data)
-            scores.append(adjusted_rand(groups, est.labels_))
+        scores = run_parallel((delayed(_recovery_ari)(maker, n_groups, seed, config["n_init"])
+                               for seed in range(config["ari_seeds"])), n_jobs)
         rows.append({"dataset": name, "ari": scores, "ari_mean": float(np.mean(scores)),
                      "ari_min": float(np.min(scores)), "fraction_ari_1": float(np.mean(np.isclose(scores, 1.0)))})
         progress(f"[sgmtl] group recovery {name}: ARI {np.round(scores, 3).tolist()}")
@@ -190,11 +196,11 @@ def _group_recovery(config, progress):
 
 
 @register("sgmtl", "SG-MTL paper, Section 5.1: Table 2, Figures 4 and 6, group recovery (ARI)")
-def run_sgmtl(quick=False, out=None, progress=lambda message: None):
+def run_sgmtl(quick=False, out=None, progress=lambda message: None, n_jobs=None):
     config = CONFIGS["quick" if quick else "full"]
-    upper = _table2_upper(config, progress)
-    lower = _table2_lower(config, progress)
-    recovery = _group_recovery(config, progress)
+    upper = _table2_upper(config, progress, n_jobs)
+    lower = _table2_lower(config, progress, n_jobs)
+    recovery = _group_recovery(config, progress, n_jobs)
     figures, notices = [], []
     if out is not None:
         if have_matplotlib():

@@ -44,7 +44,7 @@ from ..metrics import accuracy, mae, mean_auc, mse, msle, sign_agreement, sign_e
 from ..models import SRML, SSML, STL, GroupLasso, TraceNorm
 from ..plotting import MATPLOTLIB_NOTICE, have_matplotlib, lines_figure, sign_mismatch_figure
 from . import register
-from ._common import format_table, write_figure
+from ._common import count_convergence_warnings, fixed_validation_search, format_table, write_figure
 
 __all__ = ["run_srml", "CONFIGS", "PAPER_TABLE3"]
 
@@ -84,42 +84,30 @@ BASELINE_TOL = 1e-7
 def _regression_methods(config):
     """``{name: (estimator, grid)}``; SRML's ``lam`` is the ridge's choice
     (set at run time) and its grid is over ``c``."""
-    lam = [{"lam": v} for v in config["lam"]]
+    lam = {"lam": config["lam"]}
     capped_at = dict(tol=BASELINE_TOL, max_iter=config["baseline_max_iter"])
     methods = {
         "Ridge / LS": (STL(fit_intercept=False), lam),
         "Lasso": (STL(penalty="elasticnet", l1_ratio=1.0, fit_intercept=False, **capped_at),
-                  [g for g in lam if g["lam"] > 0]),
+                  {"lam": [v for v in config["lam"] if v > 0]}),
         "L21": (GroupLasso(fit_intercept=False, **capped_at), lam),
         "Trace norm": (TraceNorm(fit_intercept=False, **capped_at), lam),
         "SSML": (SSML(max_iter=config["srml_max_iter"], fit_intercept=False), lam),
     }
     for pairs in config["pairings"]:
         methods[f"SRML ({pairs})"] = (SRML(pairs=pairs, max_iter=config["srml_max_iter"], fit_intercept=False),
-                                      [{"c": c} for c in config["c"]])
+                                      {"c": config["c"]})
     return methods
 
 
-def _tune(estimator, grid, train, val, score, counter):
-    """Fit at every grid point, keep the best validation score (lower is
-    better); ConvergenceWarnings counted, not printed."""
-    best = None
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ConvergenceWarning)
-        for params in grid:
-            est = clone(estimator).set_params(**params).fit(train)
-            value = score(est, val)
-            if best is None or value < best[0]:
-                best = (value, params, est)
-    counter.append(sum(issubclass(w.category, ConvergenceWarning) for w in caught))
-    return best[2], best[1]
+def _tune(estimator, grid, train, val, scoring, capped, n_jobs):
+    """Fit at every grid point on ``train``, keep the best score on ``val``;
+    ConvergenceWarnings counted, not printed."""
+    with count_convergence_warnings(capped):
+        return fixed_validation_search(estimator, grid, train, val, scoring=scoring, n_jobs=n_jobs)
 
 
-def _validation_mse(est, val):
-    return mse(val.ys, est.predict(val))
-
-
-def _regression_realisation(seed, n_train, config, capped):
+def _regression_realisation(seed, n_train, config, capped, n_jobs):
     (train, val, test), W = make_srml_synthetic(n_samples=(n_train, N_VALIDATION, N_TEST), random_state=seed)
     rows, fitted = [], {}
     ridge_lam = None
@@ -127,7 +115,7 @@ def _regression_realisation(seed, n_train, config, capped):
         if name.startswith("SRML"):
             estimator = clone(estimator).set_params(lam=ridge_lam)
         start = time.perf_counter()
-        est, best = _tune(estimator, grid, train, val, _validation_mse, capped)
+        est, best = _tune(estimator, grid, train, val, "neg_mse", capped, n_jobs)
         if name == "Ridge / LS":
             ridge_lam = best["lam"]
         pred = est.predict(test)
@@ -139,30 +127,25 @@ def _regression_realisation(seed, n_train, config, capped):
     return rows, fitted, W
 
 
-def _classification_realisation(seed, config, capped):
+def _classification_realisation(seed, config, capped, n_jobs):
     (train, val, test), _ = make_srml_synthetic(n_tasks=5, n_samples=(60, N_VALIDATION, N_TEST),
                                                 kind="classification", alpha_w=1.0, random_state=seed)
-    lam = [{"lam": v} for v in config["lam"] if v > 0]
-    ridge, best = _tune(STL(loss="logistic", fit_intercept=False), lam, train, val, _log_loss, capped)
+    lam = {"lam": [v for v in config["lam"] if v > 0]}
+
+    def tune(estimator, grid):
+        return _tune(estimator, grid, train, val, "neg_log_loss", capped, n_jobs)
+
+    ridge, best = tune(STL(loss="logistic", fit_intercept=False), lam)
     methods = {
         "Logistic (independent)": (ridge, best),
-        "Lasso": _tune(STL(penalty="elasticnet", l1_ratio=1.0, loss="logistic", fit_intercept=False), lam, train,
-                       val, _log_loss, capped),
-        "L21": _tune(GroupLasso(loss="logistic", fit_intercept=False), lam, train, val, _log_loss, capped),
-        "SRML (chain)": _tune(SRML(lam=best["lam"], max_iter=config["classification_max_iter"], loss="logistic",
-                                   fit_intercept=False), [{"c": c} for c in config["classification_c"]], train, val,
-                              _log_loss, capped),
+        "Lasso": tune(STL(penalty="elasticnet", l1_ratio=1.0, loss="logistic", fit_intercept=False), lam),
+        "L21": tune(GroupLasso(loss="logistic", fit_intercept=False), lam),
+        "SRML (chain)": tune(SRML(lam=best["lam"], max_iter=config["classification_max_iter"], loss="logistic",
+                                  fit_intercept=False), {"c": config["classification_c"]}),
     }
     return [{"realisation": seed, "method": name, "accuracy": accuracy(test.ys, est.predict(test)),
              "auc": mean_auc(test.ys, est.decision_function(test)), **{k: float(v) for k, v in chosen.items()}}
             for name, (est, chosen) in methods.items()]
-
-
-def _log_loss(est, val):
-    total = 0.0
-    for z, y in zip(est.decision_function(val), val.ys):
-        total += np.sum(np.logaddexp(0.0, -np.where(y > 0, 1.0, -1.0) * z))
-    return total
 
 
 def _mean_rows(rows, keys, by):
@@ -182,12 +165,10 @@ def _l21_sweep(config, capped):
     """Test MSE of L21 at fixed ``lam`` (no tuning), ``n_train = 60``."""
     (train, test), _ = make_srml_synthetic(n_samples=(60, N_TEST), random_state=0)
     rows = []
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ConvergenceWarning)
+    with count_convergence_warnings(capped):
         for lam in config["l21_sweep"]:
             est = GroupLasso(lam=lam, tol=BASELINE_TOL, fit_intercept=False).fit(train)
             rows.append({"lam": lam, "test_mse": mse(test.ys, est.predict(test))})
-    capped.append(sum(issubclass(w.category, ConvergenceWarning) for w in caught))
     return rows
 
 
@@ -230,12 +211,12 @@ def _scaling(config, progress):
 
 @register("srml", "SRML paper, section 6: Table 3 (synthetic set 1) with a training-size study, synthetic set 2 "
                   "(classification), Figures 1-3")
-def run_srml(quick=False, out=None, progress=lambda message: None):
+def run_srml(quick=False, out=None, progress=lambda message: None, n_jobs=None):
     config = CONFIGS["quick" if quick else "full"]
     capped, rows, figure1 = [], [], None
     for seed in range(config["realisations"]):
         for n_train in config["n_train"]:
-            found, fitted, W = _regression_realisation(seed, n_train, config, capped)
+            found, fitted, W = _regression_realisation(seed, n_train, config, capped, n_jobs)
             rows += found
             if seed == 0 and n_train == max(config["n_train"]):
                 figure1 = (W, {name: est.coef_ for name, est in fitted.items()})
@@ -249,7 +230,7 @@ def run_srml(quick=False, out=None, progress=lambda message: None):
         row.update(paper_mae=paper and paper[0], paper_mse=paper and paper[1], paper_msle=paper and paper[2])
     classification_rows = []
     for seed in range(config["classification_realisations"]):
-        classification_rows += _classification_realisation(seed, config, capped)
+        classification_rows += _classification_realisation(seed, config, capped, n_jobs)
         progress(f"[srml] classification realisation {seed}: " + "  ".join(
             f"{r['method']} acc {r['accuracy']:.3f} AUC {r['auc']:.3f}" for r in classification_rows[-4:]))
     classification = _mean_rows(classification_rows, ["accuracy", "auc"], ("method",))

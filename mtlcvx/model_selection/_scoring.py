@@ -16,6 +16,7 @@ name                        value                                              d
 ``explained_variance``      ``1 - var(y - yhat) / var(y)``                     samples
 ``accuracy``                share of correct labels                            samples
 ``roc_auc``                 area under the ROC curve (``decision_function``)   tasks
+``neg_log_loss``            ``-`` logistic loss of ``decision_function``       samples
 ==========================  =================================================  ===========
 
 Append ``_per_task`` (each task counts once: the mean of the per-task
@@ -47,6 +48,7 @@ _SCORERS = {
     "explained_variance": (metrics.explained_variance, True, "predict", "samples"),
     "accuracy": (metrics.accuracy, True, "predict", "samples"),
     "roc_auc": (metrics.mean_auc, True, "decision_function", "tasks"),
+    "neg_log_loss": (metrics.log_loss, False, "decision_function", "samples"),
 }
 _ALIASES = {"neg_mean_squared_error": "neg_mse", "neg_root_mean_squared_error": "neg_rmse", "auc": "roc_auc"}
 _SUFFIXES = {"_per_task": "tasks", "_pooled": "samples"}

@@ -98,7 +98,7 @@ class _TaskSplitter:
         return request
 
     def __repr__(self):
-        params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items())
+        params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))
         return f"{type(self).__name__}({params})"
 
 
@@ -227,9 +227,18 @@ class PredefinedTaskSplit(_TaskSplitter):
 
     :meth:`from_parts` builds one from separate training and validation
     sets (a fixed validation set, as the GenGL and SRML protocols use).
+
+    Parameters
+    ----------
+    test_fold : list of array-like of int, one per task
+    exclusive : bool, default=False
+        False: split ``k`` trains on every sample not in fold ``k`` (as
+        scikit-learn's ``PredefinedSplit``); True: only on the samples
+        marked ``-1``, so that no split trains on another split's test
+        samples.
     """
 
-    def __init__(self, test_fold):
+    def __init__(self, test_fold, exclusive=False):
         if not isinstance(test_fold, (list, tuple)):
             raise TypeError(f"test_fold must be a list with one array per task, got {type(test_fold).__name__}")
         self.test_fold = [np.asarray(f, dtype=int) for f in test_fold]
@@ -238,12 +247,13 @@ class PredefinedTaskSplit(_TaskSplitter):
         if self._folds.size == 0:
             raise ValueError("test_fold holds no test fold (every entry is -1)")
         self.n_splits = int(self._folds.size)
+        self.exclusive = bool(exclusive)
 
     @classmethod
     def from_parts(cls, *parts):
         """Join ``parts`` (:class:`~mtlcvx.MultiTaskData` with the same tasks)
         into one data set, with one split per part after the first: split
-        ``k`` trains on part 0 and tests on part ``k + 1``.
+        ``k`` trains on part 0 alone and tests on part ``k + 1``.
 
         Returns
         -------
@@ -262,14 +272,15 @@ class PredefinedTaskSplit(_TaskSplitter):
                              feature_names=first.feature_names, task_labels=first.task_labels)
         test_fold = [np.concatenate([np.full(p.n_samples[t], k - 1) for k, p in enumerate(parts)])
                      for t in range(first.n_tasks)]
-        return data, cls(test_fold)
+        return data, cls(test_fold, exclusive=True)
 
     def _split(self, n_samples):
         if [f.size for f in self.test_fold] != list(n_samples):
             raise ValueError(f"test_fold covers tasks of {[f.size for f in self.test_fold]} samples; the data "
                              f"has {list(n_samples)}")
         for k in self._folds:
-            yield [np.flatnonzero(f != k) for f in self.test_fold], [np.flatnonzero(f == k) for f in self.test_fold]
+            train = [np.flatnonzero(f == -1 if self.exclusive else f != k) for f in self.test_fold]
+            yield train, [np.flatnonzero(f == k) for f in self.test_fold]
 
 
 class _ExplicitSplits:
