@@ -29,7 +29,7 @@ def _reproduce(args):
     out = pathlib.Path(args.out) if args.out else pathlib.Path("mtlcvx_results") / args.name
     out.mkdir(parents=True, exist_ok=True)
     result = experiments.run(args.name, quick=args.quick, out=out, progress=None if args.silent else stderr_progress,
-                             n_jobs=args.jobs)
+                             n_jobs=args.jobs, verbose=0 if args.silent else 1)
     return _report(result, args)
 
 
@@ -93,7 +93,7 @@ def build_parser():
     rep.add_argument("--quick", action="store_true", help="small configuration, about a minute")
     rep.add_argument("--json", metavar="FILE", help="write the table and details as JSON")
     rep.add_argument("--out", metavar="DIR", help="folder for figures (default: mtlcvx_results/NAME)")
-    rep.add_argument("--silent", action="store_true", help="no progress lines")
+    rep.add_argument("--silent", action="store_true", help="no progress lines or bars")
     rep.add_argument("--jobs", type=_jobs, default=1, metavar="N",
                      help="grid points, folds and repetitions in N parallel processes (-1: all cores); "
                           "the results do not depend on N")

@@ -490,3 +490,46 @@ def test_bench_does_not_run_an_interior_point_solver_that_cannot_fit_in_memory(m
     assert result is None and status.startswith("not run: its dense PSD blocks need")
     result, status = bench._time_reference(model, "SCS", 10.0, {"lam": 1.0})
     assert status == "optimal"
+
+
+def _without_times(rows):
+    return [{k: v for k, v in row.items() if "second" not in k} for row in rows]
+
+
+def test_reproduce_tables_do_not_depend_on_jobs(monkeypatch):
+    from mtlcvx.experiments import baselines
+
+    monkeypatch.setitem(baselines.CONFIGS, "quick", dict(n_tasks=3, n_features=8, n_samples=24, n_relevant=3, rank=1,
+                                                          noise=1.0, seeds=2))
+    one = experiments.run("baselines", quick=True, progress=None, n_jobs=1)
+    two = experiments.run("baselines", quick=True, progress=None, n_jobs=2)
+    assert _without_times(one["per_seed"]) == _without_times(two["per_seed"])
+
+
+def test_sgmtl_nested_cv_does_not_depend_on_jobs():
+    from mtlcvx.datasets import make_sgmtl_set1
+    from mtlcvx.experiments.sgmtl import _cv_mse
+    from mtlcvx.models import SGMTL
+
+    data, _, _ = make_sgmtl_set1(random_state=0)
+    est = SGMTL(n_groups=3, n_init=2, max_iter=5, random_state=0, fit_intercept=False)
+    runs = [_cv_mse(data, est, {"lam": [0.01, 0.1]}, 5, 2, n_jobs) for n_jobs in (1, 2)]
+    assert runs[0] == runs[1]
+
+
+def test_reproduce_shows_grid_progress_unless_silent(monkeypatch, tmp_path, capsys):
+    from mtlcvx.experiments import _common
+
+    seen = {}
+
+    def fake(quick, out, progress, n_jobs):
+        seen["verbose"] = _common.GRID_VERBOSE.get()
+        return {"table": [], "text": "fake table"}
+
+    experiments.available()
+    monkeypatch.setitem(experiments.REGISTRY, "fake", (fake, "records the grid verbosity"))
+    assert main(["reproduce", "fake", "--out", str(tmp_path)]) == 0
+    assert seen["verbose"] == 1
+    assert main(["reproduce", "fake", "--out", str(tmp_path), "--silent"]) == 0
+    assert seen["verbose"] == 0
+    assert _common.GRID_VERBOSE.get() == 0   # reset after the run

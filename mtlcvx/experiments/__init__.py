@@ -7,7 +7,7 @@ into ``out`` when matplotlib is installed.
 
 from threadpoolctl import threadpool_limits
 
-from ._common import stderr_progress
+from ._common import GRID_VERBOSE, stderr_progress
 
 __all__ = ["REGISTRY", "register", "run", "available"]
 
@@ -35,10 +35,12 @@ def _load():
     from . import baselines, bigmtl, gengl, ggmtl, sgmtl, srml  # noqa: F401  (each registers itself)
 
 
-def run(name, quick=False, out=None, progress=stderr_progress, n_jobs=None):
+def run(name, quick=False, out=None, progress=stderr_progress, n_jobs=None, verbose=0):
     """Run a registered experiment; ``progress`` receives one line per step
     (``None`` for silence).  ``n_jobs`` (joblib's) runs grid points, folds
     and repetitions in parallel processes; the tables do not depend on it.
+    ``verbose=1`` shows a progress bar on every grid search (tqdm, the
+    ``progress`` extra; a line per tenth of the grid without it).
 
     BLAS and OpenMP (scikit-learn's k-means) run single-threaded for the
     duration: the experiments are thousands of small fits, where threads
@@ -49,5 +51,9 @@ def run(name, quick=False, out=None, progress=stderr_progress, n_jobs=None):
     if name not in REGISTRY:
         raise ValueError(f"unknown experiment {name!r}; available: {sorted(REGISTRY)}")
     func, _ = REGISTRY[name]
-    with threadpool_limits(limits=1):
-        return func(quick=quick, out=out, progress=progress or (lambda message: None), n_jobs=n_jobs)
+    token = GRID_VERBOSE.set(verbose)
+    try:
+        with threadpool_limits(limits=1):
+            return func(quick=quick, out=out, progress=progress or (lambda message: None), n_jobs=n_jobs)
+    finally:
+        GRID_VERBOSE.reset(token)

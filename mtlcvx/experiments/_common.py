@@ -2,6 +2,7 @@
 :mod:`mtlcvx.model_selection`), table formatting and the progress printer."""
 
 import contextlib
+import contextvars
 import math
 import numbers
 import sys
@@ -13,8 +14,14 @@ from .._errors import ConvergenceWarning
 from ..model_selection import GridSearch, PredefinedTaskSplit, TaskShuffleSplit
 from ..plotting import save_figure
 
-__all__ = ["validation_search", "fixed_validation_search", "count_convergence_warnings", "format_table",
+__all__ = ["GRID_VERBOSE", "validation_search", "fixed_validation_search", "count_convergence_warnings", "format_table",
            "stderr_progress", "write_figure"]
+
+
+#: ``verbose`` of the experiments' grid searches: :func:`mtlcvx.experiments.run`
+#: sets it for the run (the CLI: on, unless ``--silent``), so that every
+#: grid shows a progress bar without each experiment passing it down.
+GRID_VERBOSE = contextvars.ContextVar("grid_verbose", default=0)
 
 
 def validation_search(estimator, grid, train, validation_size=0.25, random_state=0, scoring="neg_mse",
@@ -25,7 +32,7 @@ def validation_search(estimator, grid, train, validation_size=0.25, random_state
     :class:`~mtlcvx.model_selection.GridSearch` (``best_estimator_``,
     ``best_params_``, ``refit_time_``)."""
     return GridSearch(estimator, grid, cv=TaskShuffleSplit(1, validation_size, random_state), scoring=scoring,
-                      n_jobs=n_jobs, refit=refit).fit(train)
+                      n_jobs=n_jobs, refit=refit, verbose=GRID_VERBOSE.get()).fit(train)
 
 
 def fixed_validation_search(estimator, grid, train, val, scoring="neg_mse", n_jobs=None):
@@ -39,7 +46,8 @@ def fixed_validation_search(estimator, grid, train, val, scoring="neg_mse", n_jo
     best : dict
     """
     data, cv = PredefinedTaskSplit.from_parts(train, val)
-    search = GridSearch(estimator, grid, cv=cv, scoring=scoring, n_jobs=n_jobs, refit=False).fit(data)
+    search = GridSearch(estimator, grid, cv=cv, scoring=scoring, n_jobs=n_jobs, refit=False,
+                        verbose=GRID_VERBOSE.get()).fit(data)
     return clone(estimator).set_params(**search.best_params_).fit(train), search.best_params_
 
 

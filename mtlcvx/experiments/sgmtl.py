@@ -32,7 +32,7 @@ from ..models import SGMTL, STL, TwoStageClusMTL
 from ..models.sgmtl import merge_groups, reassign_tasks, sgmtl_u_objective, u_step
 from ..plotting import MATPLOTLIB_NOTICE, have_matplotlib, memberships_figure, order_groups
 from . import register
-from ._common import format_table, write_figure
+from ._common import GRID_VERBOSE, format_table, write_figure
 
 __all__ = ["run_sgmtl", "CONFIGS", "PAPER_TABLE2"]
 
@@ -87,7 +87,8 @@ def _cv_mse(data, estimator, grid, n_folds, max_folds, n_jobs, seed=0):
     Returns the mean and std of the folds' pooled test MSE and the choices."""
     folds = list(TaskKFold(n_folds, shuffle=True, random_state=seed).split(data))[:max_folds]
     search = GridSearch(estimator, grid, cv=TaskShuffleSplit(1, test_size=0.25, random_state=seed), scoring="neg_mse")
-    result = cross_validate(search, data, cv=folds, scoring="neg_mse", n_jobs=n_jobs, return_estimator=True)
+    result = cross_validate(search, data, cv=folds, scoring="neg_mse", n_jobs=n_jobs, return_estimator=True,
+                            verbose=GRID_VERBOSE.get())
     errors = -result["test_score"]
     return float(np.mean(errors)), float(np.std(errors)), [est.best_params_ for est in result["estimator"]]
 
