@@ -341,6 +341,4 @@ def take(data, indices):
     tasks = np.array([t for t, idx in enumerate(indices) if len(idx)], dtype=int)
     if tasks.size == 0:
         return None, tasks
-    return MultiTaskData([data.Xs[t][indices[t]] for t in tasks], [data.ys[t][indices[t]] for t in tasks],
-                         feature_names=data.feature_names,
-                         task_labels=[data.task_labels[t] for t in tasks]), tasks
+    return data.select(tasks, [indices[t] for t in tasks]), tasks
