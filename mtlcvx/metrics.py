@@ -68,16 +68,23 @@ def nmse(ys_true, ys_pred, average="samples"):
     return _average([np.mean((a - b) ** 2) / _variance(a) for a, b in pairs], [a.size for a, _ in pairs], average)
 
 
+def _pooled_or_per_task(ys_true, ys_pred, score, average):
+    """``score(y, yhat)`` of all samples pooled (``"samples"``), or the mean
+    of the per-task scores (``"tasks"``): for scores that are not means over
+    samples (R^2 normalises by the pooled variance), pooling is not a
+    weighted mean of the tasks' values."""
+    pairs = _pairs(ys_true, ys_pred)
+    if average == "samples":
+        return score(np.concatenate([a for a, _ in pairs]), np.concatenate([b for _, b in pairs]))
+    return _average([score(a, b) for a, b in pairs], [a.size for a, _ in pairs], average)
+
+
 def r2(ys_true, ys_pred, average="samples"):
     """Coefficient of determination: ``1 - SS_res / SS_tot`` of all samples
     pooled (``"samples"``, what the estimators' ``score`` returns), or the
     mean over tasks of each task's R^2 (``"tasks"``).  A constant target
     scores 1 if predicted exactly, else 0 (scikit-learn's convention)."""
-    pairs = _pairs(ys_true, ys_pred)
-    if average == "samples":
-        a, b = np.concatenate([a for a, _ in pairs]), np.concatenate([b for _, b in pairs])
-        return _r2(a, b)
-    return _average([_r2(a, b) for a, b in pairs], [a.size for a, _ in pairs], average)
+    return _pooled_or_per_task(ys_true, ys_pred, _r2, average)
 
 
 def _r2(a, b):
@@ -89,11 +96,7 @@ def explained_variance(ys_true, ys_pred, average="samples"):
     """``1 - var(y - yhat) / var(y)``, pooled (``"samples"``) or the mean
     over tasks (``"tasks"``); unlike R^2 it ignores a constant offset of the
     predictions."""
-    pairs = _pairs(ys_true, ys_pred)
-    if average == "samples":
-        a, b = np.concatenate([a for a, _ in pairs]), np.concatenate([b for _, b in pairs])
-        return _explained_variance(a, b)
-    return _average([_explained_variance(a, b) for a, b in pairs], [a.size for a, _ in pairs], average)
+    return _pooled_or_per_task(ys_true, ys_pred, _explained_variance, average)
 
 
 def _explained_variance(a, b):
