@@ -232,12 +232,12 @@ class GridSearch(MetaEstimatorMixin, BaseEstimator):
         :mod:`mtlcvx.model_selection` (``"neg_mse"``, ``"neg_nmse"``,
         ``"r2"``, ...); several metrics as a list or dict, then ``refit``
         names the one that chooses.
-    refit : bool or str, default=True
-        Refit the best parameters on all the data (``best_estimator_``).
     n_jobs : int or None
         Fits in parallel through joblib (``-1``: all cores); the backend is
         joblib's current one, so ``with joblib.parallel_config("dask"):``
         runs the grid on a Dask cluster.
+    refit : bool or str, default=True
+        Refit the best parameters on all the data (``best_estimator_``).
     warm_start : str or None, default=None
         A parameter name (``"lam"``): along each line of the grid where only
         that parameter changes, fit from its largest value down, each fit
@@ -277,7 +277,7 @@ class GridSearch(MetaEstimatorMixin, BaseEstimator):
     ['lam']
     """
 
-    def __init__(self, estimator, param_grid, cv=5, scoring=None, refit=True, n_jobs=None, warm_start=None,
+    def __init__(self, estimator, param_grid, cv=5, scoring=None, n_jobs=None, refit=True, warm_start=None,
                  verbose=0, error_score="raise", return_train_score=False):
         self.estimator = estimator
         self.param_grid = param_grid
