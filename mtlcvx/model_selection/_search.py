@@ -75,16 +75,15 @@ def _scores(estimator, data, scorers, new_tasks):
     return {name: float(scorer(target, data)) for name, scorer in scorers.items()}
 
 
-def _fit_and_score(estimator, data, train, test, scorers, candidates, path=False, return_train_score=False,
-                   return_estimator=False, error_score="raise"):
+def _fit_and_score(estimator, fit_part, test_part, new_tasks, scorers, candidates, path=False,
+                   return_train_score=False, return_estimator=False, error_score="raise"):
     """Fit a clone of ``estimator`` at each of ``candidates`` (a list of
-    parameter dicts) on the ``train`` rows and score it on the ``test`` rows.
+    parameter dicts) on ``fit_part`` and score it on ``test_part``.
 
     With ``path=True`` the candidates are fitted in the given order, each
     fit starting from the previous solution (``fit(..., coef_init=...)``).
     Returns one dict per candidate.
     """
-    fit_part, test_part, new_tasks = _parts(data, train, test, estimator)
     out, coef = [], None
     for params in candidates:
         est = clone(estimator).set_params(**params)
@@ -131,6 +130,22 @@ def _collect(units):
             for category, message in row.pop("warnings", ()):
                 warnings.warn(message, category, stacklevel=3)
     return units
+
+
+def _evaluate(estimator, data, cv, scorers, plans, path, n_jobs, verbose, what, error_score,
+              return_train_score=False, return_estimator=False):
+    """Every plan (a list of candidate dicts, fitted in order) on every split
+    of ``cv``: ``rows[k][p]`` holds the rows of plan ``p`` on split ``k``.
+
+    Each split's parts are taken once, here, however many plans use them."""
+    splits = [_parts(data, train, test, estimator) for train, test in check_cv(cv).split(data)]
+    calls = [delayed(_fit_and_score)(estimator, fit_part, test_part, new_tasks, scorers, plan, path,
+                                     return_train_score, return_estimator, error_score)
+             for fit_part, test_part, new_tasks in splits for plan in plans]
+    units = _collect(run_parallel(calls, n_jobs, verbose, f"{what} {type(estimator).__name__}"))
+    if all(row["failed"] for unit in units for row in unit):
+        raise ValueError(f"every fit of {what} failed ({sum(map(len, units))} fits on {len(splits)} splits)")
+    return [units[k * len(plans):(k + 1) * len(plans)] for k in range(len(splits))]
 
 
 def _check_error_score(error_score):
@@ -181,16 +196,11 @@ def cross_validate(estimator, Xs, ys=None, *, cv=5, scoring=None, n_jobs=None, v
     >>> result["test_score"].shape
     (4,)
     """
-    data = as_multitask_data(Xs, ys)
-    splitter = check_cv(cv)
-    scorers, multimetric = check_scoring(scoring)
+    scorers, _ = check_scoring(scoring)
     error_score = _check_error_score(error_score)
-    calls = [delayed(_fit_and_score)(estimator, data, train, test, scorers, [{}], False, return_train_score,
-                                     return_estimator, error_score)
-             for train, test in splitter.split(data)]
-    rows = [r[0] for r in _collect(run_parallel(calls, n_jobs, verbose, f"cross_validate {type(estimator).__name__}"))]
-    if all(r["failed"] for r in rows):
-        raise ValueError(f"every fit of cross_validate failed ({len(rows)} splits)")
+    rows = [plans[0][0] for plans in _evaluate(estimator, as_multitask_data(Xs, ys), cv, scorers, [[{}]], False,
+                                               n_jobs, verbose, "cross_validate", error_score, return_train_score,
+                                               return_estimator)]
     result = {"fit_time": np.array([r["fit_time"] for r in rows]),
               "score_time": np.array([r["score_time"] for r in rows])}
     for name in scorers:
@@ -336,25 +346,20 @@ class GridSearch(MetaEstimatorMixin, BaseEstimator):
         """Score every candidate on every split, then refit the best."""
         data = as_multitask_data(Xs, ys)
         candidates = self._candidates()
-        splits = list(check_cv(self.cv).split(data))
         scorers, multimetric = check_scoring(self.scoring)
         refit_metric = self._refit_metric(scorers, multimetric)
         error_score = _check_error_score(self.error_score)
         paths = self._paths(candidates)
-        calls = [delayed(_fit_and_score)(self.estimator, data, train, test, scorers,
-                                         [candidates[i] for i in path], self.warm_start is not None,
-                                         self.return_train_score, False, error_score)
-                 for train, test in splits for path in paths]
-        units = _collect(run_parallel(calls, self.n_jobs, self.verbose, f"GridSearch {type(self.estimator).__name__}"))
-        table = [[None] * len(splits) for _ in candidates]
-        for unit, (k, path) in zip(units, [(k, p) for k in range(len(splits)) for p in paths]):
-            for i, row in zip(path, unit):
-                table[i][k] = row
-        if all(row["failed"] for per_split in table for row in per_split):
-            raise ValueError(f"every fit of the grid search failed ({len(candidates)} candidates x "
-                             f"{len(splits)} splits)")
+        per_split = _evaluate(self.estimator, data, self.cv, scorers, [[candidates[i] for i in path] for path in paths],
+                              self.warm_start is not None, self.n_jobs, self.verbose, "GridSearch", error_score,
+                              self.return_train_score)
+        table = [[None] * len(per_split) for _ in candidates]
+        for k, units in enumerate(per_split):
+            for path, unit in zip(paths, units):
+                for i, row in zip(path, unit):
+                    table[i][k] = row
         self.cv_results_ = self._results(candidates, table, scorers)
-        self.n_splits_ = len(splits)
+        self.n_splits_ = len(per_split)
         self.scorer_ = scorers
         self.multimetric_ = multimetric
         if refit_metric is not None:
@@ -412,6 +417,10 @@ class GridSearch(MetaEstimatorMixin, BaseEstimator):
     def predict_new_tasks(self, Xs):
         """``best_estimator_.predict_new_tasks``."""
         return self._best().predict_new_tasks(Xs)
+
+    def decision_function_new_tasks(self, Xs):
+        """``best_estimator_.decision_function_new_tasks``."""
+        return self._best().decision_function_new_tasks(Xs)
 
     def score(self, Xs, ys=None):
         """The refit metric's scorer (or ``best_estimator_.score``) on the data."""
