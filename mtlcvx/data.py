@@ -7,7 +7,6 @@ vector ``y_t`` of length ``n_t``.  The papers write the same as
 ``D_t = {(x_i^{(t)}, y_i^{(t)})}``.
 """
 
-
 import numpy as np
 
 __all__ = ["MultiTaskData", "as_multitask_data"]

@@ -88,8 +88,12 @@ class MultiTaskEstimator(RegressorMixin, BaseEstimator):
             hint = f" If scikit-learn split the list of tasks: {_SPLIT_TASKS}" if len(Xs) < self.n_tasks_ else ""
             raise ValueError(f"Xs has {len(Xs)} tasks; the estimator was fitted on {self.n_tasks_}, and predicts "
                              f"task t from Xs[t].{hint}")
+        return self._task_arrays(Xs)
+
+    def _task_arrays(self, Xs):
+        """Each task's ``X`` as a float array of ``n_features_in_`` columns."""
         out = []
-        for t, X in enumerate(Xs):
+        for t, X in enumerate(Xs.Xs if isinstance(Xs, MultiTaskData) else Xs):
             X = np.asarray(X, dtype=float)
             if X.ndim != 2 or X.shape[1] != self.n_features_in_:
                 raise ValueError(f"Xs[{t}] must have shape (n_samples, {self.n_features_in_}), got {X.shape}")
@@ -273,27 +277,22 @@ class LinearMultiTaskModel(MultiTaskEstimator):
     def _scores(self, Xs):
         return [X @ self.coef_[:, t] + self.intercept_[t] for t, X in enumerate(Xs)]
 
-    def _predict(self, Xs):
-        scores = self._scores(Xs)
+    def _labels(self, scores):
+        """Predictions from decision values: the labels with
+        ``loss="logistic"`` (in the labels given), the values otherwise."""
         if self._logistic:
             return [np.where(z >= 0, 1.0, self.negative_label_) for z in scores]
         return scores
 
-    def _new_task_scores(self, Xs):
-        check_is_fitted(self, "coef_")
-        w, b = self.coef_.mean(axis=1), float(np.mean(self.intercept_))
-        out = []
-        for t, X in enumerate(Xs.Xs if isinstance(Xs, MultiTaskData) else Xs):
-            X = np.asarray(X, dtype=float)
-            if X.ndim != 2 or X.shape[1] != self.n_features_in_:
-                raise ValueError(f"Xs[{t}] must have shape (n_samples, {self.n_features_in_}), got {X.shape}")
-            out.append(X @ w + b)
-        return out
+    def _predict(self, Xs):
+        return self._labels(self._scores(Xs))
 
     def decision_function_new_tasks(self, Xs):
         """:meth:`predict_new_tasks` before thresholding (the logit with
         ``loss="logistic"``)."""
-        return self._new_task_scores(Xs)
+        check_is_fitted(self, "coef_")
+        w, b = self.coef_.mean(axis=1), float(np.mean(self.intercept_))
+        return [X @ w + b for X in self._task_arrays(Xs)]
 
     def predict_new_tasks(self, Xs):
         """Predictions for tasks the model was not fitted on, one array per
@@ -305,10 +304,7 @@ class LinearMultiTaskModel(MultiTaskEstimator):
         the learned tasks is the estimate that uses no sample of the new
         task.  It is what :class:`~mtlcvx.model_selection.LeaveTasksOut`
         scores."""
-        scores = self._new_task_scores(Xs)
-        if self._logistic:
-            return [np.where(z >= 0, 1.0, self.negative_label_) for z in scores]
-        return scores
+        return self._labels(self.decision_function_new_tasks(Xs))
 
     def objective(self, Xs, ys=None):
         """The estimator's documented objective at ``coef_``, in numpy (no
