@@ -64,6 +64,24 @@ class _SignRegularized(LinearMultiTaskModel):
         "init": Options("independent", "random"),
     }
 
+    def __init__(self, lam=1.0, rho="auto", pairs="chain", penalty="l2", loss="squared", max_iter=5000, tol=1e-6,
+                 wstep_tol=1e-10, init="independent", fit_intercept=True, scaling="sum", solver="fast",
+                 random_state=None):
+        # SSML's signature; SRML adds c
+        self.lam = lam
+        self.rho = rho
+        self.pairs = pairs
+        self.penalty = penalty
+        self.loss = loss
+        self.max_iter = max_iter
+        self.tol = tol
+        self.wstep_tol = wstep_tol
+        self.init = init
+        self.fit_intercept = fit_intercept
+        self.scaling = scaling
+        self.solver = solver
+        self.random_state = random_state
+
     def _check_hyperparameters(self, data):
         super()._check_hyperparameters(data)
         if not (isinstance(self.rho, str) and self.rho == "auto"):
@@ -243,20 +261,9 @@ class SRML(_SignRegularized):
     def __init__(self, lam=1.0, c=1.0, rho="auto", pairs="chain", penalty="l2", loss="squared", max_iter=5000,
                  tol=1e-6, wstep_tol=1e-10, init="independent", fit_intercept=True, scaling="sum", solver="fast",
                  random_state=None):
-        self.lam = lam
         self.c = c
-        self.rho = rho
-        self.pairs = pairs
-        self.penalty = penalty
-        self.loss = loss
-        self.max_iter = max_iter
-        self.tol = tol
-        self.wstep_tol = wstep_tol
-        self.init = init
-        self.fit_intercept = fit_intercept
-        self.scaling = scaling
-        self.solver = solver
-        self.random_state = random_state
+        super().__init__(lam, rho, pairs, penalty, loss, max_iter, tol, wstep_tol, init, fit_intercept, scaling, solver,
+                         random_state)
 
 
 class SSML(_SignRegularized):
@@ -273,20 +280,3 @@ class SSML(_SignRegularized):
     ----------""" + _DOC_COMMON
 
     _strict = True
-
-    def __init__(self, lam=1.0, rho="auto", pairs="chain", penalty="l2", loss="squared", max_iter=5000, tol=1e-6,
-                 wstep_tol=1e-10, init="independent", fit_intercept=True, scaling="sum", solver="fast",
-                 random_state=None):
-        self.lam = lam
-        self.rho = rho
-        self.pairs = pairs
-        self.penalty = penalty
-        self.loss = loss
-        self.max_iter = max_iter
-        self.tol = tol
-        self.wstep_tol = wstep_tol
-        self.init = init
-        self.fit_intercept = fit_intercept
-        self.scaling = scaling
-        self.solver = solver
-        self.random_state = random_state
