@@ -226,6 +226,21 @@ class MultiTaskData:
         new.task_labels = list(self.task_labels if task_labels is None else task_labels)
         return new
 
+    @classmethod
+    def join(cls, *parts):
+        """One container from ``parts`` holding the same tasks: task ``t``'s
+        rows of every part, in the order given (feature names and task
+        labels of the first)."""
+        if not parts:
+            raise ValueError("join needs at least one part")
+        first = parts[0]
+        for k, part in enumerate(parts[1:], 1):
+            if part.n_tasks != first.n_tasks or part.n_features != first.n_features:
+                raise ValueError(f"part {k} has {part.n_tasks} tasks of {part.n_features} features; part 0 has "
+                                 f"{first.n_tasks} of {first.n_features}")
+        return first._replace([np.vstack([p.Xs[t] for p in parts]) for t in range(first.n_tasks)],
+                              [np.concatenate([p.ys[t] for p in parts]) for t in range(first.n_tasks)])
+
     def select(self, tasks, indices=None):
         """The tasks ``tasks`` (indices into this container), each with all its
         rows or, given ``indices`` (one index array per selected task), with

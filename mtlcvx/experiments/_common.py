@@ -25,14 +25,14 @@ GRID_VERBOSE = contextvars.ContextVar("grid_verbose", default=0)
 
 
 def validation_search(estimator, grid, train, validation_size=0.25, random_state=0, scoring="neg_mse",
-                      n_jobs=None, refit=True):
+                      n_jobs=None):
     """The protocol most experiments share: every point of ``grid`` fitted on
     ``1 - validation_size`` of each task's samples of ``train`` and scored
     on the rest, the best refitted on all of ``train``.  A fitted
     :class:`~mtlcvx.model_selection.GridSearch` (``best_estimator_``,
     ``best_params_``, ``refit_time_``)."""
     return GridSearch(estimator, grid, cv=TaskShuffleSplit(1, validation_size, random_state), scoring=scoring,
-                      n_jobs=n_jobs, refit=refit, verbose=GRID_VERBOSE.get()).fit(train)
+                      n_jobs=n_jobs, verbose=GRID_VERBOSE.get()).fit(train)
 
 
 def fixed_validation_search(estimator, grid, train, val, scoring="neg_mse", n_jobs=None):

@@ -64,11 +64,6 @@ def _estimator(strategy, config, seed):
                   max_iter=config["outer_wr"] if warm else config["outer"], fit_intercept=False, random_state=seed)
 
 
-def _merge(a, b):
-    return MultiTaskData([np.vstack([Xa, Xb]) for Xa, Xb in zip(a.Xs, b.Xs)],
-                         [np.concatenate([ya, yb]) for ya, yb in zip(a.ys, b.ys)])
-
-
 def _fit(estimator, grid, data, seed, capped, n_jobs):
     """The grid point chosen on half of every task's samples, refitted on
     all; ConvergenceWarnings counted, not printed (the configurations cap
@@ -80,7 +75,7 @@ def _fit(estimator, grid, data, seed, capped, n_jobs):
 
 def _realisation(seed, config, progress, capped, n_jobs):
     (train, val, test), _, theta_true = make_bigmtl_synthetic(n_samples=(10, 10, 10), random_state=seed)
-    both = _merge(train, val)
+    both = MultiTaskData.join(train, val)
     rows, thetas = [], {}
     grid = {"lam": config["lam"]}
     for strategy, name in STRATEGY_NAMES.items():

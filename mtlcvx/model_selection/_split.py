@@ -262,16 +262,9 @@ class PredefinedTaskSplit(_TaskSplitter):
         """
         if len(parts) < 2:
             raise ValueError("from_parts needs a training part and at least one test part")
-        first = parts[0]
-        for k, part in enumerate(parts[1:], 1):
-            if part.n_tasks != first.n_tasks or part.n_features != first.n_features:
-                raise ValueError(f"part {k} has {part.n_tasks} tasks of {part.n_features} features; part 0 has "
-                                 f"{first.n_tasks} of {first.n_features}")
-        data = MultiTaskData([np.vstack([p.Xs[t] for p in parts]) for t in range(first.n_tasks)],
-                             [np.concatenate([p.ys[t] for p in parts]) for t in range(first.n_tasks)],
-                             feature_names=first.feature_names, task_labels=first.task_labels)
+        data = MultiTaskData.join(*parts)
         test_fold = [np.concatenate([np.full(p.n_samples[t], k - 1) for k, p in enumerate(parts)])
-                     for t in range(first.n_tasks)]
+                     for t in range(data.n_tasks)]
         return data, cls(test_fold, exclusive=True)
 
     def _split(self, n_samples):
