@@ -9,7 +9,7 @@ does not import cvxpy.
 import importlib
 
 from . import solvers, terms
-from ._errors import ConvergenceWarning, InaccurateSolutionWarning, SolverError
+from ._errors import ConvergenceWarning, InaccurateSolutionWarning, ProblemTooLargeError, SolverError
 from .data import MultiTaskData
 from .verify import VerificationReport, verify
 
@@ -22,6 +22,7 @@ _FROM = {name: "models" for name in ("STL", "AllTasks", "GroupLasso", "TraceNorm
 __all__ = [
     "MultiTaskData",
     "SolverError",
+    "ProblemTooLargeError",
     "InaccurateSolutionWarning",
     "ConvergenceWarning",
     "STL",

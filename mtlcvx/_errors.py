@@ -32,3 +32,18 @@ class ConvergenceWarning(_SklearnConvergenceWarning):
 
     A subclass of scikit-learn's ``ConvergenceWarning``, so filters written
     for scikit-learn catch it too."""
+
+
+class ProblemTooLargeError(MemoryError):
+    """A reference model refused to build a CVXPY problem that its estimate
+    says would not fit in memory.  The message names the fast path.
+
+    Attributes
+    ----------
+    estimated_bytes, limit_bytes : float
+    """
+
+    def __init__(self, message, estimated_bytes, limit_bytes):
+        super().__init__(message)
+        self.estimated_bytes = estimated_bytes
+        self.limit_bytes = limit_bytes

@@ -1,5 +1,6 @@
 """Check a candidate solution against a reference optimum."""
 
+import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -17,13 +18,16 @@ class VerificationReport:
     candidate_objective, reference_objective : float
         The model's objective at the candidate and at the reference optimum.
     objective_gap : float
-        ``(f(candidate) - f*) / max(1, |f*|)``; positive when the candidate
-        is worse (slightly negative values mean the candidate beat the
+        ``(f(candidate) - f*) / max(|f*|, s)``, with ``s`` the model's
+        :attr:`~mtlcvx.reference.ReferenceModel.objective_scale` (the mean
+        squared target for the squared loss, else 1: targets at 1e-8 get
+        gaps relative to their own size); positive when the candidate is
+        worse (slightly negative values mean the candidate beat the
         reference within its tolerance).
     optimality_residual : float
         First-order optimality residual of the candidate, from the terms'
         numpy halves alone: the distance of minus the smooth gradient to the
-        subdifferential of the penalty, relative to ``max(1, ||grad f(0)||)``
+        subdifferential of the penalty, relative to ``||grad f(0)||``
         (:meth:`mtlcvx.terms.Objective.optimality_residual`).  It sees what
         the objective gap can miss, a wrong support of near-zero cost.  NaN
         where the terms do not provide it.
@@ -32,13 +36,17 @@ class VerificationReport:
         where the optimum is not unique it can be large at a correct
         candidate.
     reference_gap : float
-        The reference's own certificate (relative primal-dual gap).
+        The reference's own certificate (relative primal-dual gap), raised
+        to the margin by which any point it was compared with (zero, the
+        candidate) beat it.
     reference_status, reference_solver : str
     rtol, residual_tol : float
     passed : bool
         ``objective_gap <= rtol``, ``optimality_residual <= residual_tol``
-        (where available), and the reference is ``optimal`` (an
-        ``optimal_inaccurate`` reference never passes a candidate).
+        (where available), the reference is ``optimal`` (an
+        ``optimal_inaccurate`` reference never passes a candidate) and
+        certified to ``rtol`` (``reference_gap <= rtol``: a reference good
+        to 1e-5 cannot tell a candidate good to 1e-6).
     parameters : dict
         The parameter values the comparison used.
     notes : list of str
@@ -113,6 +121,14 @@ def _intercept_note(candidate, model):
             "reference with est.reference_model(data)"]
 
 
+def _check_tolerance(value, name):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {value!r}")
+    if not (np.isfinite(value) and value >= 0):
+        raise ValueError(f"{name} must be finite and >= 0, got {value!r}")
+    return float(value)
+
+
 def verify(candidate, model, rtol=1e-6, residual_tol=1e-4, solver=None, solver_opts=None, **params):
     """Compare a candidate with the reference optimum of ``model``.
 
@@ -155,16 +171,36 @@ def verify(candidate, model, rtol=1e-6, residual_tol=1e-4, solver=None, solver_o
     >>> mc.verify(est, model, lam=1.0).passed
     True
     """
-    variables = model._variables_from(_candidate(candidate))
+    from .reference.base import ReferenceModel  # here: importing mtlcvx does not load cvxpy
+
+    if not isinstance(model, ReferenceModel):
+        raise TypeError(f"model must be a reference model from mtlcvx.reference (e.g. "
+                        f"mtlcvx.reference.group_lasso(data)), got {type(model).__name__}")
+    rtol = _check_tolerance(rtol, "rtol")
+    residual_tol = _check_tolerance(residual_tol, "residual_tol")
+    if candidate is None:
+        raise TypeError("candidate must be an array of weights, a dict of variables or a fitted estimator, got None")
+    try:
+        variables = model._variables_from(_candidate(candidate))
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"candidate: {exc}") from None
     objective = model.numeric(**params)
     f_candidate = objective.value(variables)
     residual = objective.optimality_residual(variables)
-    result = model.solve(solver=solver, solver_opts=solver_opts, **params)
+    result = model.solve(solver=solver, solver_opts=solver_opts, compare_with=[variables], **params)
     f_star = result.objective
-    gap = (f_candidate - f_star) / max(1.0, abs(f_star))
+    gap = model.relative(f_candidate - f_star, f_star)
     W = objective.loss_argument(variables)
     distance = float(np.linalg.norm(W - result.W) / max(np.linalg.norm(result.W), np.finfo(float).tiny))
     residual_ok = bool(np.isnan(residual) or residual <= residual_tol)
+    notes = _intercept_note(candidate, model)
+    certified = bool(result.gap <= rtol)
+    if result.status == "optimal" and not certified:
+        notes.append(f"the reference is certified only to {result.gap:.1e}, looser than rtol={rtol:.0e}: it cannot "
+                     "decide; tighten the solver (solver_opts) or loosen rtol")
+    if result.certificate == "first-order":
+        notes.append("the reference's solver lost to a point whose first-order optimality residual proves it "
+                     f"optimal ({result.gap:.1e}); that point is the reference optimum here")
     return VerificationReport(
         candidate_objective=float(f_candidate),
         reference_objective=float(f_star),
@@ -176,7 +212,7 @@ def verify(candidate, model, rtol=1e-6, residual_tol=1e-4, solver=None, solver_o
         reference_solver=result.solver,
         rtol=rtol,
         residual_tol=residual_tol,
-        passed=bool(result.status == "optimal" and gap <= rtol and residual_ok),
+        passed=bool(result.status == "optimal" and certified and gap <= rtol and residual_ok),
         parameters=result.parameters,
-        notes=_intercept_note(candidate, model),
+        notes=notes,
     )

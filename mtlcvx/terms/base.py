@@ -88,9 +88,18 @@ class Penalty:
     parameters : tuple of str
         Names of the term's own parameters, passed as keyword arguments to
         every method (empty for most terms).
+    degree : int or None
+        Degree of positive homogeneity, ``Omega(c X) = c**degree
+        Omega(X)`` for ``c > 0`` (1 for norms, 2 for squared norms), at any
+        value of the term's parameters; None (the default) when it is not
+        homogeneous or says nothing.  A reference model rescales its data
+        and variables to unit size only when every term declares a degree
+        (:class:`mtlcvx.reference.ReferenceModel`), so leaving it None is
+        always safe.
     """
 
     parameters = ()
+    degree = None
 
     @property
     def capabilities(self):
@@ -209,7 +218,13 @@ class Constraint:
     :meth:`expr` (a list of CVXPY constraints), :meth:`violation` (how far a
     numpy candidate is from the set, ``>= 0``) and :meth:`project` (the
     nearest feasible point, used to clean a solver's slightly infeasible
-    output)."""
+    output).
+
+    ``cone = True`` declares the set a cone (``X`` feasible implies ``c X``
+    feasible for every ``c > 0``), which lets a reference model rescale the
+    variable it constrains."""
+
+    cone = False
 
     def expr(self, X):
         raise NotImplementedError

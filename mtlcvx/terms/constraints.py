@@ -11,6 +11,7 @@ class EqualColumns(Constraint):
     """All columns of ``W`` equal (one weight vector shared by every task:
     ``W = w 1^T``)."""
 
+    cone = True
     def expr(self, W):
         T = W.shape[1]
         if T == 1:

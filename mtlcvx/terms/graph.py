@@ -80,6 +80,10 @@ class _GraphTerm(Penalty):
     squared = None
     graph = True
 
+    @property
+    def degree(self):
+        return None if self.squared is None else 2 if self.squared else 1
+
     def __init__(self, edges, n_tasks, weights=None):
         self.edges = np.asarray(edges, dtype=int).reshape(-1, 2)
         self.n_tasks = int(n_tasks)

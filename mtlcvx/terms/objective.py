@@ -89,8 +89,9 @@ class Objective:
     def optimality_residual(self, variables):
         """First-order optimality residual, relative: the distance of minus
         the smooth gradient to the subdifferential of the non-smooth
-        penalties, over all variables (Frobenius), divided by ``max(1,
-        ||grad f(0)||_F)``.  Zero exactly at a minimiser.
+        penalties, over all variables (Frobenius), divided by
+        :meth:`gradient_scale`, ``||grad f(0)||_F``.  Zero exactly at a
+        minimiser.
 
         NaN where the terms do not provide it: a variable with more than one
         non-smooth penalty, one without ``subdiff_distance``, or a
@@ -109,6 +110,15 @@ class Objective:
                 total += rough[0].subdiff_distance(variables[name], gradients[name]) ** 2
             else:
                 return np.nan
-        zero = np.zeros(self.shapes[self.loss_on[0]])
-        scale = 1.0 if self.datafit is None else max(1.0, float(np.linalg.norm(self.datafit.grad(zero))))
-        return float(np.sqrt(total) / scale)
+        return float(np.sqrt(total) / self.gradient_scale())
+
+    def gradient_scale(self):
+        """``||grad f(0)||_F``, the size of the problem's gradients, which
+        :meth:`optimality_residual` divides by; 1 when it is zero (all-zero
+        targets) or there is no data fit.  Not ``max(1, ...)``: with
+        targets at 1e-8 every gradient is below 1e-8, and an absolute
+        floor would pass any candidate (W = 0 included)."""
+        if self.datafit is None:
+            return 1.0
+        scale = float(np.linalg.norm(self.datafit.grad(np.zeros(self.shapes[self.loss_on[0]]))))
+        return scale if scale > 0 and np.isfinite(scale) else 1.0

@@ -87,6 +87,7 @@ class GenGLOperator(Penalty):
     ``subdiff_distance``.
     """
 
+    degree = 1
     operator = True
 
     def __init__(self, D, group_size, partitions=(), shape=None):

@@ -52,6 +52,7 @@ def _zero_tol(norms):
 class L1(Penalty):
     r"""``||W||_1 = sum_{j,t} |W_jt|`` (lasso)."""
 
+    degree = 1
     def value(self, W):
         return float(np.abs(W).sum())
 
@@ -79,6 +80,7 @@ class L21(Penalty):
     across tasks, summed (group lasso of Obozinski et al., MALSAR
     ``Least_L21``).  Works on stacks ``(..., d, T)`` too."""
 
+    degree = 1
     def value(self, W):
         return float(group_norms(W).sum())
 
@@ -111,6 +113,7 @@ class SquaredL21(Penalty):
     (5)).  ``prox`` works on stacks ``(..., d, T)``, one threshold per stack
     entry."""
 
+    degree = 2
     def value(self, W):
         return float(np.sum(group_norms(W).sum(axis=-1) ** 2))
 
@@ -136,6 +139,7 @@ class SquaredL21(Penalty):
 class SquaredFrobenius(Penalty):
     r"""``||W||_F^2 = sum_{j,t} W_jt^2`` (ridge; note: no factor 1/2)."""
 
+    degree = 2
     ridge = True
 
     def value(self, W):
@@ -160,6 +164,7 @@ class NuclearNorm(Penalty):
     In CVXPY it becomes a semidefinite block of size ``(d + T)``: see the
     reference layer's notes on solver choice."""
 
+    degree = 1
     sdp = True
 
     def value(self, W):
@@ -230,6 +235,7 @@ class ClusteredPenalty(Penalty):
         the keyword ``eta`` (which takes precedence).
     """
 
+    degree = 2
     parameters = ("eta",)
 
     def __init__(self, n_clusters, eta=None):
@@ -352,6 +358,10 @@ class ColumnScaledNorms(Penalty):
     column_scaled = True
     inner = None
     power = 1
+
+    @property
+    def degree(self):
+        return self.power
 
     def __init__(self, P=None):
         self.P = P

@@ -127,6 +127,7 @@ class ProximalQuadratic(Penalty):
 class LinearTerm(Penalty):
     """``<C, X>``, with ``C`` the term's parameter."""
 
+    degree = 1
     parameters = ("C",)
 
     def value(self, X, C=None):
@@ -146,6 +147,7 @@ class LinearTerm(Penalty):
 class NonNegative(Constraint):
     """Every entry ``>= 0``."""
 
+    cone = True
     def expr(self, X):
         return [X >= 0]
 
@@ -159,6 +161,7 @@ class NonNegative(Constraint):
 class NonPositive(Constraint):
     """Every entry ``<= 0``."""
 
+    cone = True
     def expr(self, X):
         return [X <= 0]
 
@@ -184,6 +187,7 @@ class SignConsistent(_OnPairs, Constraint):
         From :func:`task_pairs`.
     """
 
+    cone = True
     def expr(self, X):
         raise TypeError("SignConsistent is not convex: it has no CVXPY form (SSML's ADMM projects onto it)")
 
