@@ -7,13 +7,24 @@ vector ``y_t`` of length ``n_t``.  The papers write the same as
 ``D_t = {(x_i^{(t)}, y_i^{(t)})}``.
 """
 
+import numbers
+
 import numpy as np
 
 __all__ = ["MultiTaskData", "as_multitask_data"]
 
 
-def _as_numeric_array(value, argument, task):
-    where = f"{argument}[{task}]"
+def _where(argument, task):
+    return argument if task is None else f"{argument}[{task}]"
+
+
+def _as_numeric_array(value, argument, task=None, copy=True):
+    """``value`` as a finite float64 array; every error names
+    ``argument[task]``.  ``copy=False`` (predictions) avoids copying an
+    array that is already float64."""
+    where = _where(argument, task)
+    if value is None:
+        raise TypeError(f"{where} is None, expected an array of numbers")
     try:
         arr = np.asarray(value)
     except Exception as exc:  # ragged nested lists and the like
@@ -21,13 +32,19 @@ def _as_numeric_array(value, argument, task):
     if arr.dtype.kind == "c":
         raise TypeError(f"{where} has complex dtype {arr.dtype}; mtlcvx works with real numbers only")
     if arr.dtype.kind == "O":
+        # None would become NaN below and be reported as such, which hides
+        # what the caller actually passed
+        if any(entry is None for entry in arr.flat):
+            raise ValueError(f"{where} contains None (a missing value)")
+        if any(isinstance(entry, complex) for entry in arr.flat):
+            raise TypeError(f"{where} has complex entries; mtlcvx works with real numbers only")
         try:
             arr = arr.astype(np.float64)
         except (TypeError, ValueError):
             raise TypeError(f"{where} has non-numeric entries (object dtype)") from None
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"{where} has non-numeric dtype {arr.dtype}")
-    arr = np.array(arr, dtype=np.float64, copy=True)
+    arr = np.array(arr, dtype=np.float64, copy=True) if copy else np.asarray(arr, dtype=np.float64)
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{where} contains NaN or infinite values")
     return arr
@@ -37,12 +54,59 @@ def _check_task_list(value, argument):
     if isinstance(value, np.ndarray) and argument == "Xs" and value.ndim == 3:
         return list(value)
     if not isinstance(value, (list, tuple)):
+        hint = ""
+        if isinstance(value, np.ndarray) and value.ndim == 2 and argument == "Xs":
+            hint = " (one task? pass [X])"
         raise TypeError(
-            f"{argument} must be a list with one array per task, got {type(value).__name__}"
+            f"{argument} must be a list with one array per task, got {type(value).__name__}{hint}"
         )
     if len(value) == 0:
         raise ValueError(f"{argument} is empty: at least one task is needed")
     return list(value)
+
+
+def _label_list(values, argument, length, what):
+    """``values`` as a list of ``length`` entries (feature names, task
+    labels): a bare string would otherwise be read as one entry per
+    character, a set has no order to match features or tasks by."""
+    if isinstance(values, (str, bytes, set, frozenset, dict)) or not np.iterable(values):
+        raise TypeError(f"{argument} must be a list with one entry per {what}, got {type(values).__name__}")
+    if isinstance(values, np.ndarray) and values.ndim != 1:
+        raise ValueError(f"{argument} must be 1-D, got an array of shape {values.shape}")
+    values = list(values)
+    if len(values) != length:
+        raise ValueError(f"{argument} has {len(values)} entries for {length} {what}s")
+    return values
+
+
+def _task_column(tasks):
+    """``from_long``'s task labels as a 1-D array, refusing what would
+    silently regroup rows: NaN (never equal to itself), numbers mixed with
+    strings (numpy turns them all into strings)."""
+    if tasks is None or isinstance(tasks, (str, bytes)) or not np.iterable(tasks):
+        raise TypeError(f"tasks must be an array with one task label per row, got {type(tasks).__name__}")
+    given = tasks
+    try:
+        tasks = np.asarray(tasks)
+    except Exception as exc:
+        raise TypeError(f"tasks could not be read as an array of labels: {exc}") from None
+    if tasks.ndim == 2 and tasks.shape[1] == 1:
+        tasks = tasks[:, 0]
+    if tasks.ndim != 1:
+        raise ValueError(f"tasks must be 1-D (one label per row), got shape {tasks.shape}")
+    if tasks.dtype.kind == "U" and not isinstance(given, np.ndarray):
+        kinds = {type(t).__name__ for t in given if not isinstance(t, (str, np.str_))}
+        if kinds:
+            raise TypeError(f"tasks mixes strings with {sorted(kinds)}: numpy would turn every label into a "
+                            "string; use labels of one type")
+    if tasks.dtype.kind in "fc" and np.isnan(tasks).any():
+        raise ValueError(f"tasks contains NaN at row {int(np.flatnonzero(np.isnan(tasks))[0])}: every row needs a "
+                         "task label")
+    if tasks.dtype.kind == "O":
+        for i, label in enumerate(tasks):
+            if label is None or (isinstance(label, float) and np.isnan(label)):
+                raise ValueError(f"tasks contains {label!r} at row {i}: every row needs a task label")
+    return tasks
 
 
 class MultiTaskData:
@@ -115,23 +179,35 @@ class MultiTaskData:
         self.Xs = tuple(X_list)
         self.ys = tuple(y_list)
         self.feature_names = self._check_names(feature_names, n_features)
-        if task_labels is None:
-            task_labels = list(range(len(X_list)))
-        task_labels = list(task_labels)
-        if len(task_labels) != len(X_list):
-            raise ValueError(
-                f"task_labels has {len(task_labels)} entries for {len(X_list)} tasks"
-            )
-        self.task_labels = task_labels
+        self.task_labels = self._check_task_labels(task_labels, len(X_list))
 
     @staticmethod
     def _check_names(names, n_features):
         if names is None:
             return None
-        names = [str(n) for n in names]
-        if len(names) != n_features:
-            raise ValueError(f"feature_names has {len(names)} entries for {n_features} features")
-        return names
+        names = _label_list(names, "feature_names", n_features, "feature")
+        for j, name in enumerate(names):
+            # numbers (column indices) are fine as names; anything else
+            # (None, a list) would only print as nonsense
+            if not isinstance(name, (str, numbers.Number)) or isinstance(name, (bool, np.bool_)):
+                raise TypeError(f"feature_names[{j}] must be a string, got {name!r}")
+        return [str(name) for name in names]
+
+    @staticmethod
+    def _check_task_labels(labels, n_tasks):
+        if labels is None:
+            return list(range(n_tasks))
+        labels = _label_list(labels, "task_labels", n_tasks, "task")
+        seen = {}
+        for t, label in enumerate(labels):
+            try:
+                first = seen.setdefault(label, t)
+            except TypeError:
+                raise TypeError(f"task_labels[{t}] must be hashable (a number or a string), got {label!r}") from None
+            if first != t:
+                # predictions are routed to tasks by label
+                raise ValueError(f"task_labels[{t}] repeats task_labels[{first}] ({label!r}): labels must be unique")
+        return labels
 
     @classmethod
     def from_long(cls, X, y, tasks, feature_names=None):
@@ -146,17 +222,15 @@ class MultiTaskData:
             are ordered by sorted label; the labels are kept in
             ``task_labels``.
         """
-        X = _as_numeric_array(X, "X", "all")
-        y = _as_numeric_array(y, "y", "all")
-        tasks = np.asarray(tasks)
+        X = _as_numeric_array(X, "X")
+        y = _as_numeric_array(y, "y")
         if X.ndim != 2:
             raise ValueError(f"X must be 2-D (n_samples, n_features), got {X.ndim}-D")
         if y.ndim == 2 and y.shape[1] == 1:
             y = y[:, 0]
         if y.ndim != 1:
             raise ValueError(f"y must be 1-D, got shape {y.shape}")
-        if tasks.ndim != 1:
-            raise ValueError(f"tasks must be 1-D, got shape {tasks.shape}")
+        tasks = _task_column(tasks)
         if not (X.shape[0] == y.shape[0] == tasks.shape[0]):
             raise ValueError(
                 f"X, y and tasks must have the same number of rows, got "
@@ -164,9 +238,13 @@ class MultiTaskData:
             )
         if X.shape[0] == 0:
             raise ValueError("X is empty")
-        labels = np.unique(tasks)
-        Xs = [X[tasks == lab] for lab in labels]
-        ys = [y[tasks == lab] for lab in labels]
+        try:
+            labels, rows = np.unique(tasks, return_inverse=True)
+        except TypeError:
+            raise TypeError("tasks must hold sortable labels (numbers or strings, not a mix), got "
+                            f"{sorted({type(t).__name__ for t in tasks})}") from None
+        Xs = [X[rows == k] for k in range(len(labels))]
+        ys = [y[rows == k] for k in range(len(labels))]
         return cls(Xs, ys, feature_names=feature_names, task_labels=labels.tolist())
 
     @property
@@ -186,6 +264,13 @@ class MultiTaskData:
 
     def __len__(self):
         return self.n_tasks
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        # pickle and deepcopy hand back new arrays, writeable: read-only
+        # again, as __init__ and _replace leave every array they store
+        for arr in (*self.Xs, *self.ys):
+            arr.flags.writeable = False
 
     def __getitem__(self, t):
         return self.Xs[t], self.ys[t]
@@ -324,13 +409,33 @@ class MultiTaskData:
         return np.vstack(self.Xs), np.concatenate(self.ys), task
 
 
-def as_multitask_data(Xs, ys=None):
+def as_multitask_data(Xs, ys=None, name="data"):
     """Return ``Xs`` if it is already a :class:`MultiTaskData` (with
-    ``ys=None``), else build one from the two lists."""
+    ``ys=None``), else build one from the two lists.  ``name`` is what the
+    caller calls its argument (``data`` for the reference builders,
+    ``Xs`` for ``fit``), for the error when neither is given."""
     if isinstance(Xs, MultiTaskData):
         if ys is not None:
-            raise ValueError("ys must be None when Xs is a MultiTaskData")
+            raise ValueError(f"ys must be None when {name} is a MultiTaskData")
         return Xs
     if ys is None:
-        raise ValueError("ys is required when Xs is a list of arrays")
+        raise TypeError(f"{name} must be a MultiTaskData (or Xs, ys lists); got {_describe(Xs)}{_hint(Xs)}")
     return MultiTaskData(Xs, ys)
+
+
+def _describe(value):
+    if value is None:
+        return "None"
+    if isinstance(value, (list, tuple)):
+        return f"a {type(value).__name__} of {len(value)}"
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape}"
+    return f"a {type(value).__name__}"
+
+
+def _hint(value):
+    if isinstance(value, tuple) and len(value) == 2:
+        return ": build one from the pair with mtlcvx.MultiTaskData(Xs, ys)"
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return ": without ys, build one with mtlcvx.MultiTaskData(Xs, ys)"
+    return ""
