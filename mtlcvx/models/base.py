@@ -18,7 +18,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .. import metrics
 from .._validation import Boolean, Options, check_hyperparameters
-from ..data import MultiTaskData, as_multitask_data
+from ..data import MultiTaskData, _as_numeric_array, _check_task_list, as_multitask_data
 from ..solvers import dispatch
 from ..terms import SCALINGS, make_loss
 
@@ -66,7 +66,7 @@ class MultiTaskEstimator(RegressorMixin, BaseEstimator):
         :class:`~mtlcvx.MultiTaskData` passed as ``Xs``; returns ``self``."""
         if not isinstance(Xs, MultiTaskData) and _called_by_sklearn_model_selection():
             raise ValueError(f"{type(self).__name__}.fit was given a list of tasks by scikit-learn: {_SPLIT_TASKS}")
-        data = as_multitask_data(Xs, ys)
+        data = as_multitask_data(Xs, ys, name="Xs")
         self._check_hyperparameters(data)
         self._fit(data)
         self.n_tasks_, self.n_features_in_ = data.n_tasks, data.n_features
@@ -80,10 +80,7 @@ class MultiTaskEstimator(RegressorMixin, BaseEstimator):
 
     def _check_predict_input(self, Xs):
         check_is_fitted(self, "n_tasks_")
-        if isinstance(Xs, MultiTaskData):
-            Xs = list(Xs.Xs)
-        if not isinstance(Xs, (list, tuple)):
-            raise TypeError(f"Xs must be a list with one array per task, got {type(Xs).__name__}")
+        Xs = _check_task_list(Xs.Xs if isinstance(Xs, MultiTaskData) else Xs, "Xs")
         if len(Xs) != self.n_tasks_:
             hint = f" If scikit-learn split the list of tasks: {_SPLIT_TASKS}" if len(Xs) < self.n_tasks_ else ""
             raise ValueError(f"Xs has {len(Xs)} tasks; the estimator was fitted on {self.n_tasks_}, and predicts "
@@ -91,14 +88,27 @@ class MultiTaskEstimator(RegressorMixin, BaseEstimator):
         return self._task_arrays(Xs)
 
     def _task_arrays(self, Xs):
-        """Each task's ``X`` as a float array of ``n_features_in_`` columns."""
+        """Each task's ``X`` as a finite float array of ``n_features_in_``
+        columns (a task may have no rows: its prediction is empty)."""
+        given = isinstance(Xs, MultiTaskData)
         out = []
-        for t, X in enumerate(Xs.Xs if isinstance(Xs, MultiTaskData) else Xs):
-            X = np.asarray(X, dtype=float)
+        for t, X in enumerate(Xs.Xs if given else _check_task_list(Xs, "Xs")):
+            X = X if given else _as_numeric_array(X, "Xs", t, copy=False)
             if X.ndim != 2 or X.shape[1] != self.n_features_in_:
                 raise ValueError(f"Xs[{t}] must have shape (n_samples, {self.n_features_in_}), got {X.shape}")
             out.append(X)
         return out
+
+    def _check_fitted_data(self, data):
+        """``data`` has the tasks and features the estimator was fitted on
+        (an objective or a reference of another shape would fail deep in
+        the terms, naming W)."""
+        if data.n_tasks != self.n_tasks_:
+            raise ValueError(f"Xs has {data.n_tasks} tasks; the estimator was fitted on {self.n_tasks_}")
+        if data.n_features != self.n_features_in_:
+            raise ValueError(f"Xs has {data.n_features} features; the estimator was fitted on "
+                             f"{self.n_features_in_}")
+        return data
 
     def predict(self, Xs):
         """Predictions: a list with one 1-D array per task."""
@@ -107,7 +117,7 @@ class MultiTaskEstimator(RegressorMixin, BaseEstimator):
     def score(self, Xs, ys=None):
         """Coefficient of determination R^2 over all tasks' samples pooled
         (higher is better, as scikit-learn's regressors)."""
-        data = as_multitask_data(Xs, ys)
+        data = as_multitask_data(Xs, ys, name="Xs")
         return metrics.r2(list(data.ys), self.predict(list(data.Xs)))
 
 
@@ -194,7 +204,7 @@ class LinearMultiTaskModel(MultiTaskEstimator):
         classifiers."""
         if not self._logistic:
             return super().score(Xs, ys)
-        data = as_multitask_data(Xs, ys)
+        data = as_multitask_data(Xs, ys, name="Xs")
         return metrics.accuracy(list(data.ys), self.predict(list(data.Xs)))
 
     # -- shared ---------------------------------------------------------
@@ -212,9 +222,7 @@ class LinearMultiTaskModel(MultiTaskEstimator):
         if not self._supports_coef_init:
             raise TypeError(f"{type(self).__name__}.fit does not take coef_init: its fit is not one convex solve "
                             "that starts from W")
-        coef_init = np.asarray(coef_init, dtype=float)
-        if not np.all(np.isfinite(coef_init)):
-            raise ValueError("coef_init contains NaN or infinite values")
+        coef_init = _as_numeric_array(coef_init, "coef_init")
         self._coef_init = coef_init
         try:
             return super().fit(Xs, ys)
@@ -222,7 +230,7 @@ class LinearMultiTaskModel(MultiTaskEstimator):
             del self._coef_init
 
     def _prepare(self, Xs, ys):
-        data = as_multitask_data(Xs, ys)
+        data = as_multitask_data(Xs, ys, name="Xs")
         if self.fit_intercept:
             return data.centered()
         return data, np.zeros((data.n_features, data.n_tasks)), np.zeros(data.n_tasks)
@@ -314,7 +322,7 @@ class LinearMultiTaskModel(MultiTaskEstimator):
         the intercepts, i.e. evaluated on the per-task centred data (what
         :meth:`fit` solved)."""
         check_is_fitted(self, "coef_")
-        data, _, _ = self._prepare(Xs, ys)
+        data = self._check_fitted_data(self._prepare(Xs, ys)[0])
         params = {**self._reference_params(), **self._fitted_reference_params()}
         return self._reference_model(data).objective_at(self._reference_candidate(), **params)
 
@@ -330,5 +338,9 @@ class LinearMultiTaskModel(MultiTaskEstimator):
         self._check_hyperparameters(data)
         params = dict(self._reference_params())
         if hasattr(self, "coef_"):
-            params.update(self._fitted_reference_params())
+            fitted = self._fitted_reference_params()
+            if fitted:
+                # the learned parameters have the fitted data's shape
+                self._check_fitted_data(data)
+            params.update(fitted)
         return self._reference_model(data), params

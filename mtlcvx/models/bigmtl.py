@@ -161,7 +161,7 @@ class BiGMTL(LinearMultiTaskModel):
     """
 
     _hyperparameters = {
-        "n_groups": Integer(low=1),
+        "n_groups": Integer(low=1, high="n_tasks"),
         "lam": Real(low=0, low_inclusive=False),
         "eps": Real(low=0, low_inclusive=False),
         "strategy": Options(*STRATEGIES),

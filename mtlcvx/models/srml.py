@@ -20,7 +20,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from .. import reference
-from .._validation import Integer, Options, Real
+from .._validation import Integer, Options, Real, check_finite_graph
 from ..reference.srml import SRML_PENALTIES
 from ..solvers import dispatch
 from ..solvers.srml import sign_ustep, srml_admm, task_colouring
@@ -86,7 +86,7 @@ class _SignRegularized(LinearMultiTaskModel):
         super()._check_hyperparameters(data)
         if not (isinstance(self.rho, str) and self.rho == "auto"):
             Real(low=0, low_inclusive=False).check("rho", self.rho, self, data)
-        task_pairs(self.pairs, data.n_tasks)
+        task_pairs(check_finite_graph(self.pairs, "pairs"), data.n_tasks)
 
     @property
     def _c(self):
@@ -168,7 +168,7 @@ class _SignRegularized(LinearMultiTaskModel):
         constraint is violated), on centred data when ``fit_intercept=True``;
         numpy only (the problem has no convex reference)."""
         check_is_fitted(self, "coef_")
-        data, _, _ = self._prepare(Xs, ys)
+        data = self._check_fitted_data(self._prepare(Xs, ys)[0])
         pairs = task_pairs(self.pairs, data.n_tasks)
         return srml_objective(data, float(self.lam), self._c, pairs, self.penalty, self.loss, self.scaling,
                               self._strict).value({"W": self.coef_})
