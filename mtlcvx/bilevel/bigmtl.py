@@ -2,14 +2,14 @@
 solver), implicit differentiation of the CVXPY reference, and of the
 ADMM's fixed point."""
 
-import numbers
-
 import numpy as np
 
 from ..solvers.admm import admm_scaled_group_norms, column_scaled_fixed_point_vjp
 from ..solvers.bregman import TraceGroupsDual
 from ..terms import SquaredLoss
-from ._common import _positive, check_split, validation_error
+from .._validation import check_loss, check_option, check_scalar_param
+from ..data import _as_numeric_array
+from ._common import _positive, check_n_groups, check_split, validation_error
 
 __all__ = ["BiGMTLHypergradient", "bigmtl_hypergradient"]
 
@@ -38,8 +38,9 @@ class BiGMTLHypergradient:
 
     def __init__(self, train, val, n_groups, eps=1e-3, scaling="sum"):
         self.train, self.val = check_split(train, val)
-        self.n_groups = int(n_groups)
+        self.n_groups = check_n_groups(n_groups, self.train.n_tasks)
         self.eps = _positive(eps, "eps")
+        check_loss("squared", scaling)
         self.scaling = scaling
         self.lower = TraceGroupsDual(self.train.Xs, self.train.ys, self.eps,
                                      SquaredLoss(scaling).task_weights(self.train))
@@ -47,7 +48,7 @@ class BiGMTLHypergradient:
         self._last_W = None
 
     def check_theta(self, theta):
-        theta = np.asarray(theta, dtype=float)
+        theta = _as_numeric_array(theta, "theta", copy=False)
         expected = (self.train.n_tasks, self.n_groups)
         if theta.shape != expected:
             raise ValueError(f"theta must have shape (n_tasks, n_groups) = {expected}, got {theta.shape}")
@@ -60,11 +61,25 @@ class BiGMTLHypergradient:
                              "at most 1): the dual solver's step assumes it")
         return theta
 
+    @staticmethod
+    def _check_n_inner(n_inner):
+        return int(check_scalar_param(n_inner, "n_inner", low=0, integer=True))
+
+    def _check_U0(self, U0):
+        if U0 is None:
+            return None
+        U0 = _as_numeric_array(U0, "U0", copy=False)
+        expected = (self.n_groups, self.train.n_features, self.train.n_tasks)
+        if U0.shape != expected:
+            raise ValueError(f"U0 must have shape (n_groups, n_features, n_tasks) = {expected}, got {U0.shape}")
+        return U0
+
     def reverse(self, theta, lam, n_inner, U0=None):
         """``(value, gradient, U^Q)`` by Algorithm 1 through ``n_inner``
         iterations from ``U0`` (zero by default; a warm restart otherwise)."""
         theta, lam = self.check_theta(theta), _positive(lam, "lam")
-        W, U, tape = self.lower.forward(theta, lam, int(n_inner), U0=U0, record=True)
+        n_inner = self._check_n_inner(n_inner)
+        W, U, tape = self.lower.forward(theta, lam, n_inner, U0=self._check_U0(U0), record=True)
         value, G = validation_error(W, self.val)
         return value, self.lower.reverse(tape, theta, lam, G), U
 
@@ -123,7 +138,7 @@ class BiGMTLHypergradient:
     def value(self, theta, lam, n_inner, U0=None):
         """The unrolled objective ``U^(Q)(theta) = C(W^(Q)(theta))``."""
         theta, lam = self.check_theta(theta), _positive(lam, "lam")
-        W, _, _ = self.lower.forward(theta, lam, int(n_inner), U0=U0)
+        W, _, _ = self.lower.forward(theta, lam, self._check_n_inner(n_inner), U0=self._check_U0(U0))
         return validation_error(W, self.val)[0]
 
 
@@ -155,14 +170,15 @@ def bigmtl_hypergradient(train, val, theta, lam, eps=1e-3, n_inner=500, method="
         ``C(W)`` at the lower-level solution (``W^(Q)`` for reverse).
     gradient : ndarray of theta's shape
     """
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-    hyper = BiGMTLHypergradient(train, val, np.shape(theta)[1] if np.ndim(theta) == 2 else 0, eps)
+    check_option(method, "method", METHODS)
+    theta = _as_numeric_array(theta, "theta", copy=False)
+    if theta.ndim != 2:
+        # its columns are the groups: n_groups is read from it
+        raise ValueError(f"theta must be 2-D (n_tasks, n_groups), got shape {theta.shape}")
+    hyper = BiGMTLHypergradient(train, val, theta.shape[1], eps)
     if method == "implicit":
         return hyper.implicit(theta, lam, solver_opts)
     if method == "fixed-point":
         return hyper.fixed_point(theta, lam)
-    if isinstance(n_inner, bool) or not isinstance(n_inner, numbers.Integral) or n_inner < 0:
-        raise ValueError(f"n_inner must be an integer >= 0, got {n_inner!r}")
     value, gradient, _ = hyper.reverse(theta, lam, n_inner, U0)
     return value, gradient

@@ -34,16 +34,23 @@ ascent step; we descend, ``[e - nu grad F]`` projected on ``[0, 1]``.
 
 import numpy as np
 
-from ..data import as_multitask_data
+from .._validation import check_bool, check_finite_graph, check_loss, check_option
+from ..data import _as_numeric_array, as_multitask_data
 from ..solvers.graph import GraphLeastSquares
 from ..terms import SquaredLoss
 from ..terms.graph import task_edges
-from ._common import _positive, check_split, validation_error
+from ._common import _positive, check_split, check_weights, validation_error
 
 __all__ = ["GGMTLHypergradient", "ggmtl_hypergradient", "edge_regularizer", "theorem2_edges",
            "edges_from_solution"]
 
 METHODS = ("closed-form", "implicit")
+
+
+def _check_edges(edges, n_tasks):
+    if edges is None:
+        raise TypeError("edges must be a list of (i, j) task index pairs, an adjacency matrix or a graph, got None")
+    return task_edges(check_finite_graph(edges, "edges"), n_tasks)
 
 
 def edge_regularizer(e, xi=0.0, eta=0.0, gamma=0.0):
@@ -88,8 +95,9 @@ class GGMTLHypergradient:
 
     def __init__(self, train, val, edges, squared=True, scaling="sum", method="auto"):
         self.train, self.val = check_split(train, val)
-        self.edges = task_edges(edges, self.train.n_tasks)
-        self.squared = bool(squared)
+        self.edges = _check_edges(edges, self.train.n_tasks)
+        self.squared = check_bool(squared, "squared")
+        check_loss("squared", scaling)
         self.scaling = scaling
         self.lower = GraphLeastSquares(self.train.Xs, self.train.ys, self.edges,
                                        SquaredLoss(scaling).task_weights(self.train), method=method)
@@ -104,7 +112,7 @@ class GGMTLHypergradient:
         return len(self.edges)
 
     def check_edge_weights(self, edge_weights):
-        e = np.asarray(edge_weights, dtype=float)
+        e = _as_numeric_array(edge_weights, "edge_weights")
         if e.ndim == 0:
             e = np.full(self.n_edges, float(e))
         if e.shape != (self.n_edges,):
@@ -187,8 +195,7 @@ def ggmtl_hypergradient(train, val, edges, edge_weights, lam, squared=True, meth
     gradient : ndarray (m,)
         ``dC/de``, one entry per edge.
     """
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    check_option(method, "method", METHODS)
     hyper = GGMTLHypergradient(train, val, edges, squared)
     if method == "implicit":
         return hyper.implicit(edge_weights, lam, solver_opts)
@@ -215,11 +222,11 @@ def edges_from_solution(train, edges, W, lam):
     ``m`` columns are independent, which needs ``m <= T d``).  Given the
     lower-level solution at the optimum, this closed form recovers the
     optimal edges: the correct reading of Theorem 2 (see the docs)."""
-    train = as_multitask_data(train)
-    edges = task_edges(edges, train.n_tasks)
+    train = as_multitask_data(train, name="train")
+    edges = _check_edges(edges, train.n_tasks)
     lam = _positive(lam, "lam")
     lower = GraphLeastSquares(train.Xs, train.ys, edges)
-    V = np.asarray(W, dtype=float).T
+    V = check_weights(W, train).T
     rhs = (lower.b - np.einsum("tij,tj->ti", lower.G, V)).ravel()
     M = _edge_columns(lower, V)
     e, *_ = np.linalg.lstsq(lam * M.T, rhs, rcond=None)
@@ -237,12 +244,13 @@ def theorem2_edges(train, val, edges, W, lam, eta):
     are then not the optimum (measured in the docs and the tests).  Kept to
     show the difference; :func:`edges_from_solution` is the closed form
     that holds."""
-    train, val = as_multitask_data(train), as_multitask_data(val)
-    edges = task_edges(edges, train.n_tasks)
+    train, val = check_split(train, val)
+    edges = _check_edges(edges, train.n_tasks)
     lam, eta = _positive(lam, "lam"), _positive(eta, "eta")
     lower = GraphLeastSquares(train.Xs, train.ys, edges)
-    V = np.asarray(W, dtype=float).T
-    _, G = validation_error(np.asarray(W, dtype=float), val)
+    W = check_weights(W, train)
+    V = W.T
+    _, G = validation_error(W, val)
     M = _edge_columns(lower, V)
     u = np.linalg.pinv(M) @ np.ones(len(edges))
     U = u.reshape(lower.T, lower.d)

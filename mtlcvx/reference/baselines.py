@@ -18,6 +18,7 @@ builder            objective (``L`` = loss term, see :mod:`mtlcvx.terms`)
 import cvxpy as cp
 import numpy as np
 
+from .._validation import check_bool, check_loss, check_scalar_param
 from ..data import as_multitask_data
 from ..terms import L1, L21, ClusteredPenalty, EqualColumns, NuclearNorm, SquaredFrobenius
 from .base import Derived, Entry, Parameter, ReferenceModel
@@ -47,6 +48,9 @@ class PenalizedModel(ReferenceModel):
 
     def __init__(self, data, penalties, loss="squared", scaling="sum", pooled=False):
         data = as_multitask_data(data)
+        check_loss(loss, scaling)
+        # a string such as "no" is truthy: it would build the pooled model
+        pooled = check_bool(pooled, "pooled")
         self.penalties = dict(penalties)
         self.pooled = pooled
         T = data.n_tasks
@@ -123,7 +127,9 @@ class ClusteredModel(ReferenceModel):
 
     def __init__(self, data, n_clusters, loss="squared", scaling="sum"):
         data = as_multitask_data(data)
-        ClusteredPenalty(n_clusters, 1.0)._check_tasks(data.n_tasks)
+        check_loss(loss, scaling)
+        # the convex relaxation takes any real k in (0, T] (tr M = k)
+        check_scalar_param(n_clusters, "n_clusters", low=0, high=data.n_tasks, low_inclusive=False)
         self.n_clusters = n_clusters
         rhos = ("rho1", "rho2")
         super().__init__(

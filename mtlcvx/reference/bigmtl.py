@@ -10,6 +10,7 @@ the simplex.
 
 import numpy as np
 
+from .._validation import check_loss, check_scalar_param
 from ..data import as_multitask_data
 from ..terms import ScaledNuclearNorms, SquaredFrobenius
 from .base import Derived, Entry, Parameter, ReferenceModel
@@ -32,9 +33,9 @@ class BiGMTLLower(ReferenceModel):
 
     def __init__(self, data, n_groups, scaling="sum"):
         data = as_multitask_data(data)
-        self.n_groups = int(n_groups)
-        if self.n_groups < 1:
-            raise ValueError(f"n_groups must be >= 1, got {n_groups}")
+        check_loss("squared", scaling)
+        # int() would turn 2.5 into 2 groups (and True into 1)
+        self.n_groups = int(check_scalar_param(n_groups, "n_groups", low=1, high=data.n_tasks, integer=True))
         T, L = data.n_tasks, self.n_groups
         super().__init__(
             data, ["W"], "squared",

@@ -7,8 +7,9 @@ components ``W1..Wh``; ``result.components`` stacks them (``h x d x T``)
 and ``result.W`` is their sum.
 """
 
+from .._validation import check_loss
 from ..data import as_multitask_data
-from ..terms import GenGL
+from ..terms import GenGL, GenGLOperator
 from .base import Parameter, ReferenceModel
 
 __all__ = ["GenGLModel", "gengl"]
@@ -26,7 +27,8 @@ class GenGLModel(ReferenceModel):
 
     def __init__(self, data, operators, loss="squared", scaling="sum"):
         data = as_multitask_data(data)
-        self.penalty = operators if isinstance(operators, GenGL) else GenGL(operators)
+        check_loss(loss, scaling)
+        self.penalty = operators if isinstance(operators, GenGL) else GenGL(_check_operators(operators))
         sizes = {op.D.shape[1] for _, op, _ in self.penalty.entries()}
         if len(sizes) != 1:
             raise ValueError("all operators must act on vec(W) of the same size")
@@ -42,6 +44,26 @@ class GenGLModel(ReferenceModel):
             parameters=[Parameter("gamma", shape=(self.penalty.n_weights,), broadcast=True)],
             scaling=scaling, decomposed=True,
         )
+
+
+def _check_operators(operators):
+    """A list (one per component) of non-empty lists of operators; GenGL
+    itself would fail on the first missing attribute, naming none."""
+    shape = "a GenGL or a list (one per component) of lists of GenGLOperator"
+    if not isinstance(operators, (list, tuple)):
+        raise TypeError(f"operators must be {shape}, got {type(operators).__name__}")
+    if not operators:
+        raise ValueError(f"operators is empty: it must be {shape}")
+    for l, component in enumerate(operators):
+        if not isinstance(component, (list, tuple)):
+            raise TypeError(f"operators[{l}] must be a list of GenGLOperator, got {type(component).__name__}")
+        if not component:
+            raise ValueError(f"operators[{l}] is empty: every component needs at least one operator")
+        for k, op in enumerate(component):
+            if not isinstance(op, GenGLOperator):
+                raise TypeError(f"operators[{l}][{k}] must be a GenGLOperator (see mtlcvx.terms.gengl_operator), "
+                                f"got {type(op).__name__}")
+    return operators
 
 
 def gengl(data, operators, loss="squared", scaling="sum"):

@@ -19,6 +19,7 @@ w_j)/||w_i - w_j||`` has the same weight as the squared one's ``lam e_k
 
 import numpy as np
 
+from .._validation import check_bool, check_finite_graph, check_loss
 from ..data import as_multitask_data
 from ..terms.graph import graph_smoothing, task_edges
 from .base import Derived, Entry, Parameter, ReferenceModel
@@ -46,8 +47,13 @@ class GGMTLLower(ReferenceModel):
 
     def __init__(self, data, edges, squared=True, scaling="sum"):
         data = as_multitask_data(data)
-        self.edges = task_edges(edges, data.n_tasks)
-        self.squared = bool(squared)
+        check_loss("squared", scaling)
+        if edges is None:
+            raise TypeError("edges must be a list of (i, j) task index pairs, an adjacency matrix or a graph, "
+                            "got None")
+        self.edges = task_edges(check_finite_graph(edges, "edges"), data.n_tasks)
+        # bool("no") is True: a typo would silently pick eq. (2b)
+        self.squared = check_bool(squared, "squared")
         m = len(self.edges)
         term = graph_smoothing(self.edges, data.n_tasks, squared=self.squared)
         super().__init__(

@@ -12,8 +12,9 @@ reparameterisation (no square on the group sums); the fusion term of (6)
 does not involve ``W``.
 """
 
+from .._validation import check_loss, check_option, check_scalar_param
 from ..data import as_multitask_data
-from ..terms import ScaledGroupNorms, sgmtl_power, sgmtl_weights
+from ..terms import SGMTL_REGULARIZERS, ScaledGroupNorms, sgmtl_power, sgmtl_weights
 from .base import Derived, Entry, Parameter, ReferenceModel
 
 __all__ = ["SGMTLWStep", "sgmtl_wstep"]
@@ -45,10 +46,11 @@ class SGMTLWStep(ReferenceModel):
 
     def __init__(self, data, n_groups, loss="squared", scaling="sum", regularizer="sqrt"):
         data = as_multitask_data(data)
-        self.n_groups = int(n_groups)
-        if self.n_groups < 1:
-            raise ValueError(f"n_groups must be >= 1, got {n_groups}")
-        self.regularizer = regularizer
+        check_loss(loss, scaling)
+        # int() would turn 2.5 into 2 groups; more groups than tasks leave
+        # some empty whatever U is
+        self.n_groups = int(check_scalar_param(n_groups, "n_groups", low=1, high=data.n_tasks, integer=True))
+        self.regularizer = check_option(regularizer, "regularizer", SGMTL_REGULARIZERS)
         shape = (self.n_groups, data.n_tasks)
         super().__init__(
             data, ["W"], loss,

@@ -15,6 +15,7 @@ Vaca, "Sign-Regularized Multi-Task Learning", SDM 2023), eq. (4.4).
 
 import numpy as np
 
+from .._validation import check_loss, check_option
 from ..data import as_multitask_data
 from ..terms import L1, SquaredFrobenius
 from ..terms.srml import LinearTerm, NonNegative, NonPositive, ProximalQuadratic
@@ -38,9 +39,8 @@ class SRMLWStep(ReferenceModel):
 
     def __init__(self, data, penalty="l2", loss="squared", scaling="sum"):
         data = as_multitask_data(data)
-        if penalty not in SRML_PENALTIES:
-            raise ValueError(f"penalty must be one of {SRML_PENALTIES}, got {penalty!r}")
-        self.penalty = penalty
+        check_loss(loss, scaling)
+        self.penalty = check_option(penalty, "penalty", SRML_PENALTIES)
         shape = (data.n_features, data.n_tasks)
         omega = SquaredFrobenius() if penalty == "l2" else L1()
         super().__init__(
@@ -71,9 +71,7 @@ class SRMLUStepHalf(ReferenceModel):
 
     def __init__(self, data, half="nonneg"):
         data = as_multitask_data(data)
-        if half not in ("nonneg", "nonpos"):
-            raise ValueError(f"half must be 'nonneg' or 'nonpos', got {half!r}")
-        self.half = half
+        self.half = check_option(half, "half", ("nonneg", "nonpos"))
         shape = (data.n_features, data.n_tasks)
         super().__init__(
             data, ["u"], None,
