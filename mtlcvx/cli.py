@@ -3,8 +3,10 @@
 import argparse
 import json
 import math
+import os
 import pathlib
 import sys
+import tempfile
 
 from . import __version__, experiments
 from .experiments._common import stderr_progress
@@ -14,10 +16,56 @@ __all__ = ["main"]
 
 def _write_json(path, payload):
     path = pathlib.Path(path)
-    if path.parent != pathlib.Path(""):
-        path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(payload, indent=2, default=float))
+    try:
+        if path.parent != pathlib.Path(""):
+            path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(payload, indent=2, default=float))
+    except OSError as exc:
+        # checked writable before the run; the file system can still change
+        # (or fill up) during it
+        print(f"mtlcvx: error: argument --json: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
     print(f"wrote {path}")
+    return 0
+
+
+def _fail(args, message):
+    """Exit as argparse does for a bad option: the command's usage, one
+    error line, status 2."""
+    args.command_parser.error(message)
+
+
+def _check_json_path(args):
+    """Refuse an unwritable ``--json`` FILE before the run (an experiment
+    takes minutes; its table would be lost at the end).  Creates the
+    missing folders, as writing would, and nothing else."""
+    if not args.json:
+        return
+    path = pathlib.Path(args.json)
+    if path.is_dir():
+        _fail(args, f"argument --json: {path} is a folder, not a file")
+    folder = path.parent if path.parent != pathlib.Path("") else pathlib.Path(".")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if path.exists():
+            if not os.access(path, os.W_OK):
+                raise PermissionError(13, "Permission denied")
+        else:
+            # a probe file is the only portable proof that the folder takes files
+            with tempfile.NamedTemporaryFile(dir=folder, prefix=".mtlcvx-probe-"):
+                pass
+    except OSError as exc:
+        _fail(args, f"argument --json: cannot write {path}: {exc.strerror or exc}")
+
+
+def _check_out_folder(args, out):
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=out, prefix=".mtlcvx-probe-"):
+            pass
+    except OSError as exc:
+        option = "argument --out" if args.out else f"the default --out folder {out} (pass --out DIR)"
+        _fail(args, f"{option}: cannot create or write {out}: {exc.strerror or exc}")
 
 
 def _reproduce(args):
@@ -26,8 +74,9 @@ def _reproduce(args):
     if args.name not in known:
         print(f"mtlcvx reproduce: unknown experiment {args.name!r}; available: {sorted(known)}", file=sys.stderr)
         return 2
+    _check_json_path(args)
     out = pathlib.Path(args.out) if args.out else pathlib.Path("mtlcvx_results") / args.name
-    out.mkdir(parents=True, exist_ok=True)
+    _check_out_folder(args, out)
     result = experiments.run(args.name, quick=args.quick, out=out, progress=None if args.silent else stderr_progress,
                              n_jobs=args.jobs, verbose=0 if args.silent else 1)
     return _report(result, args)
@@ -36,6 +85,7 @@ def _reproduce(args):
 def _bench(args):
     from .bench import run_bench
 
+    _check_json_path(args)
     return _report(run_bench(quick=args.quick, budget=args.budget, progress=stderr_progress), args)
 
 
@@ -47,7 +97,7 @@ def _report(result, args):
     for figure in result.get("figures", []):
         print(f"figure: {figure}")
     if args.json:
-        _write_json(args.json, {k: v for k, v in result.items() if k != "text"})
+        return _write_json(args.json, {k: v for k, v in result.items() if k != "text"})
     return 0
 
 

@@ -533,3 +533,21 @@ def test_reproduce_shows_grid_progress_unless_silent(monkeypatch, tmp_path, caps
     assert main(["reproduce", "fake", "--out", str(tmp_path), "--silent"]) == 0
     assert seen["verbose"] == 0
     assert _common.GRID_VERBOSE.get() == 0   # reset after the run
+
+
+def test_json_that_cannot_be_written_after_the_run_is_an_error_not_a_traceback(monkeypatch, tmp_path, capsys):
+    """The path is checked before the run; if it stops being writable during
+    the run (here: replaced by a folder), the table printed stays and the
+    exit status says the file is missing."""
+    target = tmp_path / "table.json"
+
+    def fake(quick, out, progress, n_jobs):
+        target.mkdir()
+        return {"table": [], "text": "fake table"}
+
+    experiments.available()
+    monkeypatch.setitem(experiments.REGISTRY, "fake", (fake, "turns its --json path into a folder"))
+    assert main(["reproduce", "fake", "--out", str(tmp_path / "figures"), "--json", str(target)]) == 1
+    captured = capsys.readouterr()
+    assert "fake table" in captured.out
+    assert captured.err.startswith(f"mtlcvx: error: argument --json: cannot write {target}: ")
