@@ -167,8 +167,10 @@ class GenGLPreset:
                 self._check_entry(f"{where}[{k}]", entry)
 
     def _check_entry(self, where, entry):
-        if not isinstance(entry, (list, tuple)) or len(entry) not in (2, 3):
+        if not isinstance(entry, (list, tuple)):
             raise TypeError(f"{where} must be (features, tasks) or (features, tasks, weight), got {entry!r}")
+        if len(entry) not in (2, 3):
+            raise ValueError(f"{where} must be (features, tasks) or (features, tasks, weight), got {entry!r}")
         for axis, partition in zip(("features", "tasks"), entry[:2]):
             if not isinstance(partition, str) or partition not in self.partitions:
                 raise ValueError(f"{where}: the {axis} partition must be one of {self.partitions}, "

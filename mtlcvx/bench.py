@@ -33,6 +33,7 @@ from threadpoolctl import threadpool_limits
 
 from . import reference
 from ._errors import ConvergenceWarning, SolverError
+from ._validation import check_bool, check_scalar_param
 from .bilevel import BiGMTLHypergradient, GGMTLHypergradient
 from .data import MultiTaskData
 from .datasets import (
@@ -468,6 +469,10 @@ def run_bench(quick=False, budget=120.0, progress=lambda message: None):
     """Run the benchmark with single-threaded BLAS (as the reference solvers
     run; and timings stay meaningful on a busy machine); returns
     ``{"rows": [...], "text": table}``."""
+    # checked before the first case: a bad budget would reach the solvers'
+    # time limits only after minutes of fast timings
+    check_bool(quick, "quick")
+    check_scalar_param(budget, "budget", low=0, low_inclusive=False)
     with threadpool_limits(limits=1):
         return _run_bench(quick, budget, progress)
 
