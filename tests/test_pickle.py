@@ -19,46 +19,16 @@ from sklearn.base import clone
 
 import mtlcvx as mc
 from mtlcvx import reference
-from mtlcvx.datasets import make_sparse_low_rank
-from mtlcvx.terms import L21, Penalty, gengl_preset
+from mtlcvx.terms import L21, Penalty
 
+from _builders import BUILDERS, D, T, builder_data
 from conftest import rel
 
-D, T = 5, 3
 
 
 @pytest.fixture(scope="module")
 def data():
-    data, _ = make_sparse_low_rank(n_tasks=T, n_features=D, n_samples=12, n_relevant=3, rank=2, random_state=0)
-    return data
-
-
-def _ssmtl_gamma(scale):
-    return gengl_preset("ssmtl_m", D, T, h=2)[1](scale, 0.5 * scale, 2.0)
-
-
-_SHIFT = np.random.default_rng(0).normal(size=(D, T))
-
-# name: (builder, parameters at a scale s): every builder of mtlcvx.reference
-BUILDERS = {
-    "ridge": (reference.ridge, lambda s: {"lam": 0.7 * s}),
-    "ridge_pooled": (lambda d: reference.ridge(d, pooled=True), lambda s: {"lam": 0.7 * s}),
-    "elastic_net": (reference.elastic_net, lambda s: {"lam1": 0.5 * s, "lam2": 0.3 * s}),
-    "group_lasso": (reference.group_lasso, lambda s: {"lam": 2.0 * s}),
-    "trace_norm": (reference.trace_norm, lambda s: {"lam": 3.0 * s}),
-    "clustered": (lambda d: reference.clustered(d, 2), lambda s: {"rho1": 0.5 * s, "rho2": 2.0}),
-    "sgmtl_wstep": (lambda d: reference.sgmtl_wstep(d, 2),
-                    lambda s: {"U": np.array([[0.8, 0.5, 0.1], [0.2, 0.5, 0.9]]), "lam": 0.3 * s}),
-    "gengl": (lambda d: reference.gengl(d, gengl_preset("ssmtl_m", D, T, h=2)[0]),
-              lambda s: {"gamma": _ssmtl_gamma(s)}),
-    "bigmtl_lower": (lambda d: reference.bigmtl_lower(d, 2),
-                     lambda s: {"theta": np.array([[1.0, 0.0], [0.5, 0.5], [0.0, 1.0]]), "lam": 0.3 * s, "eps": 0.1}),
-    "srml_wstep": (reference.srml_wstep,
-                   lambda s: {"u": s * _SHIFT, "y": 0.1 * _SHIFT, "rho": 1.0, "lam": 0.3}),
-    "srml_ustep": (reference.srml_ustep, lambda s: {"v": s * _SHIFT, "C": 0.2 * np.abs(_SHIFT), "rho": 1.0}),
-    "ggmtl_lower": (lambda d: reference.ggmtl_lower(d, [(0, 1), (1, 2)]),
-                    lambda s: {"edge_weights": [1.0, 0.5], "lam": 0.4 * s}),
-}
+    return builder_data()
 
 
 def _solved(name, data):

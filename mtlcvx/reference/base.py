@@ -241,9 +241,10 @@ class ReferenceResult:
         The parameter values this result was solved at.
     certificate : str
         What backs ``gap``: ``"primal-dual"`` (the solver's own gap), or
-        ``"first-order"`` when a point compared with the reference beat it
-        and its optimality residual (at most 1e-12) proves it optimal: that
-        point is then the result, and ``gap`` is its residual.
+        ``"first-order"`` when ``W = 0`` beat the solver's point (or the
+        solver failed) and its optimality residual (at most 1e-12) proves
+        it optimal, as at a weight beyond the one that zeroes the solution:
+        zero is then the result, and ``gap`` its residual.
     compared : dict
         ``{point: objective}`` of the feasible points the reference was
         compared with (``"zero"`` and those passed as ``compare_with``);
@@ -707,20 +708,27 @@ class ReferenceModel:
         objective = 0 if self.loss is None else self.loss.expr(self._loss_argument(variables), self._cvx_data())
         constraints = []
         for entry in self.entries:
-            expression, extra = self._entry_cvx(entry, variables[entry.on])
-            factor = self._entry_factor(entry)
-            objective = objective + (expression if factor == 1.0 else factor * expression)
+            expression, extra = self._entry_cvx(entry, variables[entry.on], self._entry_factor(entry))
+            objective = objective + expression
             constraints += extra
         for constraint, on in self.constraints:
             constraints += constraint.expr(variables[on])
         return objective, constraints
 
-    def _entry_cvx(self, entry, X):
+    def _entry_cvx(self, entry, X, factor=1.0):
+        """The entry's ``(expression, constraints)``, times ``factor`` (the
+        scaling of the class notes), folded into the term's
+        ``scale_parameter`` where it has one."""
         params = {k: self.cp_parameter(ref) for k, ref in entry.params.items()}
+        folded = getattr(entry.term, "scale_parameter", None)
+        if factor != 1.0 and folded is not None and folded[0] in params:
+            name, degree = folded
+            params[name] = factor ** (1.0 / degree) * params[name]
+            factor = 1.0
         expression, constraints = entry.term.cvx(X, **params)
         if entry.weight is not None:
             expression = self.cp_parameter(entry.weight) * expression
-        return expression, constraints
+        return (expression if factor == 1.0 else factor * expression), constraints
 
     def default_solver(self):
         """Clarabel for moderate LP/SOCP models, SCS for SDP or large ones."""
@@ -783,7 +791,14 @@ class ReferenceModel:
             param.value = values[name]
         opts = {**(SCS_TIGHT if solver == cp.SCS else {}), **self.solver_defaults.get(solver, {}),
                 **(solver_opts or {})}
-        status, objective, gap, compile_time, solve_time = self._solve_once(solver, opts, verbose, requires_grad)
+        try:
+            status, objective, gap, compile_time, solve_time = self._solve_once(solver, opts, verbose,
+                                                                                requires_grad)
+        except SolverError:
+            fallback = None if requires_grad else self._certified_zero_result(values, points, solver)
+            if fallback is None:
+                raise
+            return fallback
         if (solver == cp.CLARABEL and not requires_grad and gap > ACCURACY_LIMIT
                 and not set(CLARABEL_TIGHT) & set(solver_opts or {})):
             tight = self._solve_once(solver, {**opts, **CLARABEL_TIGHT}, verbose, requires_grad, check=False)
@@ -867,15 +882,23 @@ class ReferenceModel:
 
     def _audit(self, result, points):
         """Hold the result to the feasible points it must beat (class
-        notes, *Audit*): record their objectives, raise ``gap`` to any
-        margin the reference lost by, replace it by a point proven optimal
-        by its first-order residual, or mark it ``optimal_inaccurate``."""
+        notes, *Audit*): record their objectives; replace the result by
+        zero where zero beats it and its first-order residual proves it
+        optimal; else raise ``gap`` to any margin the reference lost by,
+        and mark it ``optimal_inaccurate`` beyond :data:`ACCURACY_LIMIT`.
+        A point passed by the caller never replaces the reference (a
+        candidate must not become its own judge): it can only expose it."""
         objective = self.numeric(**result.parameters)
         own = objective.value(result.variables)
         if np.isfinite(own):
             result.objective = float(own)
         values = {label: objective.value(point) for label, point in points.items()}
         result.compared = {label: float(value) for label, value in values.items()}
+        if values["zero"] < result.objective:
+            residual = self._zero_residual(objective, points)
+            if residual is not None:
+                self._take_point(result, points["zero"], values["zero"], residual)
+                return
         feasible = {label: value for label, value in values.items() if np.isfinite(value)}
         if not feasible:
             return
@@ -886,23 +909,44 @@ class ReferenceModel:
             return
         if np.isfinite(result.gap) or margin > ACCURACY_LIMIT:
             result.gap = float(margin)
-        if margin <= ACCURACY_LIMIT:
-            return
-        auxiliary = set(result.variables) - set(self.variables)
-        residual = objective.optimality_residual(points[best])
-        if not auxiliary and residual <= FIRST_ORDER_CERTIFICATE:
-            result.variables = {name: np.array(value, dtype=float) for name, value in points[best].items()}
-            result.W = self._loss_argument(result.variables)
-            if self.decomposed:
-                result.components = np.array([result.variables[name] for name in self.loss_on])
-            result.objective = float(feasible[best])
-            result.gap = float(residual)
-            result.certificate = "first-order"
-            result.status = cp.OPTIMAL
-            return
-        result.status = cp.OPTIMAL_INACCURATE
-        result._lost_to = (f"; the point {best!r} has an objective lower by {margin:.1e} (relative), more than "
-                           f"the solver's certificate claimed: it does not hold here")
+        if margin > ACCURACY_LIMIT:
+            result.status = cp.OPTIMAL_INACCURATE
+            result._lost_to = (f"; the point {best!r} has an objective lower by {margin:.1e} (relative), more "
+                               f"than the solver's certificate claimed: it does not hold here")
+
+    def _zero_residual(self, objective, points):
+        """The first-order residual of zero when it proves zero optimal (at
+        most :data:`FIRST_ORDER_CERTIFICATE`; zero feasible; a model whose
+        result has no auxiliary variables), else None."""
+        if type(self)._fill_result is not ReferenceModel._fill_result:
+            return None
+        residual = objective.optimality_residual(points["zero"])
+        return float(residual) if residual <= FIRST_ORDER_CERTIFICATE else None
+
+    def _take_point(self, result, point, value, residual):
+        result.variables = {name: np.array(v, dtype=float) for name, v in point.items()}
+        result.W = self._loss_argument(result.variables)
+        if self.decomposed:
+            result.components = np.array([result.variables[name] for name in self.loss_on])
+        result.objective = float(value)
+        result.gap = float(residual)
+        result.certificate = "first-order"
+        result.status = cp.OPTIMAL
+
+    def _certified_zero_result(self, values, points, solver):
+        """When the solver fails: the result ``W = 0`` if zero is proven
+        optimal by its first-order residual (a huge weight), else None."""
+        result = ReferenceResult(W=None, objective=np.nan, status=cp.OPTIMAL, solver=solver, solve_time=0.0,
+                                 compile_time=0.0, gap=np.nan,
+                                 parameters={name: values[name] for name in self.parameter_names})
+        objective = self.numeric(**result.parameters)
+        value = objective.value(points["zero"])
+        residual = self._zero_residual(objective, points) if np.isfinite(value) else None
+        if residual is None:
+            return None
+        self._take_point(result, points["zero"], value, residual)
+        result.compared = {label: float(objective.value(point)) for label, point in points.items()}
+        return result
 
     def _fill_result(self, result):
         """Variables by name (projected onto their constraints, which the

@@ -146,9 +146,13 @@ class ClusteredModel(ReferenceModel):
             scaling=scaling,
         )
 
-    def _entry_cvx(self, entry, W):
+    def _entry_cvx(self, entry, W, factor=1.0):
+        # the scaling factor f folds into a and b: f tr(W (a I + Mt)^{-1}
+        # W^T) = tr(W (a/f I + Mt/f)^{-1} W^T), over Mt/f; the semidefinite
+        # block stays of unit size when the weights are extreme
         T = W.shape[1]
-        a, b = self.cp_parameter("a"), self.cp_parameter("b")
+        a, b = self.cp_parameter("a") / factor, self.cp_parameter("b") / factor
+        self._b = b
         self._Mt = cp.Variable((T, T), symmetric=True, name="Mt")
         constraints = [cp.trace(self._Mt) == self.n_clusters * b, self._Mt >> 0, b * np.eye(T) - self._Mt >> 0]
         return cp.matrix_frac(W.T, a * np.eye(T) + self._Mt), constraints
@@ -159,7 +163,7 @@ class ClusteredModel(ReferenceModel):
 
     def _fill_result(self, result):
         super()._fill_result(result)
-        result.variables["M"] = np.array(self._Mt.value, dtype=float) / self.cp_parameter("b").value
+        result.variables["M"] = np.array(self._Mt.value, dtype=float) / self._b.value
 
 
 def _a_vjp(values, cotangent):

@@ -101,6 +101,14 @@ class Penalty:
     parameters = ()
     degree = None
 
+    #: ``(name, k)`` when the term is homogeneous of degree ``k`` in its
+    #: parameter ``name`` as well (the column scalings ``P`` of
+    #: :class:`~mtlcvx.terms.ColumnScaledNorms`, the edge weights of a graph
+    #: term): a reference model then folds a constant factor into that
+    #: parameter (``f Omega(X; P) = Omega(X; f**(1/k) P)``), so the
+    #: semidefinite or conic blocks it builds stay of unit size.
+    scale_parameter = None
+
     @property
     def capabilities(self):
         return capabilities(self)

@@ -79,6 +79,7 @@ class _GraphTerm(Penalty):
     parameters = ("weights",)
     squared = None
     graph = True
+    scale_parameter = ("weights", 1)
 
     @property
     def degree(self):

@@ -360,6 +360,10 @@ class ColumnScaledNorms(Penalty):
     power = 1
 
     @property
+    def scale_parameter(self):
+        return ("P", self.power)
+
+    @property
     def degree(self):
         return self.power
 
