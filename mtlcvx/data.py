@@ -25,6 +25,12 @@ def _as_numeric_array(value, argument, task=None, copy=True):
     where = _where(argument, task)
     if value is None:
         raise TypeError(f"{where} is None, expected an array of numbers")
+    if hasattr(value, "toarray") and hasattr(value, "nnz"):
+        # np.asarray wraps a sparse matrix in a 0-d object array
+        raise TypeError(f"{where} is a scipy.sparse matrix; mtlcvx works with dense arrays: pass it .toarray()")
+    if np.ma.is_masked(value):
+        # np.asarray would drop the mask and use the values under it
+        raise ValueError(f"{where} is a masked array with masked entries: fill or drop them first")
     try:
         arr = np.asarray(value)
     except Exception as exc:  # ragged nested lists and the like
@@ -47,6 +53,25 @@ def _as_numeric_array(value, argument, task=None, copy=True):
     arr = np.array(arr, dtype=np.float64, copy=True) if copy else np.asarray(arr, dtype=np.float64)
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{where} contains NaN or infinite values")
+    return arr
+
+
+#: Largest magnitude of an entry of an array of ``size`` entries is
+#: ``sqrt(_SQUARES_LIMIT / size)``: its squared norm (a Gram matrix, a
+#: Lipschitz constant, the loss) then stays far from float64's overflow.
+_SQUARES_LIMIT = np.finfo(np.float64).max * 1e-20
+
+
+def _check_magnitude(arr, argument, task=None):
+    """Refuse data whose squares overflow: every solver forms ``X^T X`` or
+    ``||y - X w||^2``, and with entries near 1e200 they are ``inf``; the
+    fits then failed deep inside (LinAlgError, NaN in k-NN)."""
+    if arr.size == 0:
+        return arr
+    largest = float(np.max(np.abs(arr)))
+    if largest * largest * arr.size > _SQUARES_LIMIT:
+        raise ValueError(f"{_where(argument, task)} has entries up to {largest:.3g}: their squares overflow "
+                         "float64 in the loss; rescale the data")
     return arr
 
 
@@ -147,8 +172,8 @@ class MultiTaskData:
         X_list, y_list = [], []
         n_features = None
         for t, (X, y) in enumerate(zip(Xs, ys)):
-            X = _as_numeric_array(X, "Xs", t)
-            y = _as_numeric_array(y, "ys", t)
+            X = _check_magnitude(_as_numeric_array(X, "Xs", t), "Xs", t)
+            y = _check_magnitude(_as_numeric_array(y, "ys", t), "ys", t)
             if X.ndim != 2:
                 raise ValueError(f"Xs[{t}] must be 2-D (n_samples, n_features), got {X.ndim}-D")
             if X.shape[0] == 0:
