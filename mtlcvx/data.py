@@ -11,6 +11,8 @@ import numbers
 
 import numpy as np
 
+from ._validation import RandomState
+
 __all__ = ["MultiTaskData", "as_multitask_data"]
 
 
@@ -90,6 +92,13 @@ def _check_task_list(value, argument):
     return list(value)
 
 
+def _length(value, argument):
+    try:
+        return len(value)
+    except TypeError:
+        raise TypeError(f"{argument} must be a list with one entry per task, got {type(value).__name__}") from None
+
+
 def _label_list(values, argument, length, what):
     """``values`` as a list of ``length`` entries (feature names, task
     labels): a bare string would otherwise be read as one entry per
@@ -156,6 +165,8 @@ class MultiTaskData:
     Examples
     --------
     >>> import numpy as np
+
+from ._validation import RandomState
     >>> from mtlcvx import MultiTaskData
     >>> rng = np.random.default_rng(0)
     >>> data = MultiTaskData([rng.normal(size=(5, 3)), rng.normal(size=(4, 3))],
@@ -343,6 +354,9 @@ class MultiTaskData:
         labels of the first)."""
         if not parts:
             raise ValueError("join needs at least one part")
+        for k, part in enumerate(parts):
+            if not isinstance(part, MultiTaskData):
+                raise TypeError(f"part {k} must be a MultiTaskData, got {type(part).__name__}")
         first = parts[0]
         for k, part in enumerate(parts[1:], 1):
             if part.n_tasks != first.n_tasks or part.n_features != first.n_features:
@@ -355,16 +369,43 @@ class MultiTaskData:
         """The tasks ``tasks`` (indices into this container), each with all its
         rows or, given ``indices`` (one index array per selected task), with
         those rows."""
-        tasks = [int(t) for t in tasks]
-        if not tasks:
-            raise ValueError("tasks is empty: select at least one task")
+        tasks = self._check_tasks(tasks)
         if indices is None:
             indices = [slice(None)] * len(tasks)
-        elif len(indices) != len(tasks):
+        elif _length(indices, "indices") != len(tasks):
             raise ValueError(f"indices has {len(indices)} entries for {len(tasks)} tasks")
-        return self._replace([np.asarray(self.Xs[t][idx]) for t, idx in zip(tasks, indices)],
-                             [np.asarray(self.ys[t][idx]) for t, idx in zip(tasks, indices)],
+        try:
+            Xs = [np.asarray(self.Xs[t][idx]) for t, idx in zip(tasks, indices)]
+        except IndexError:
+            self._explain_rows(indices, tasks)
+            raise
+        return self._replace(Xs, [np.asarray(self.ys[t][idx]) for t, idx in zip(tasks, indices)],
                              task_labels=[self.task_labels[t] for t in tasks])
+
+    def _check_tasks(self, tasks):
+        """Task indices, each an integer in ``[-T, T)`` (``int()`` would
+        take 1.5 for task 1)."""
+        if isinstance(tasks, (str, bytes)) or not np.iterable(tasks):
+            raise TypeError(f"tasks must be a list of task indices, got {type(tasks).__name__}")
+        tasks = list(tasks)
+        if not tasks:
+            raise ValueError("tasks is empty: select at least one task")
+        for k, t in enumerate(tasks):
+            if isinstance(t, (bool, np.bool_)) or not isinstance(t, numbers.Integral):
+                raise TypeError(f"tasks[{k}] must be a task index (an integer), got {t!r}")
+            if not -self.n_tasks <= t < self.n_tasks:
+                raise ValueError(f"tasks[{k}] = {t} is out of range for {self.n_tasks} tasks")
+        return [int(t) for t in tasks]
+
+    def _explain_rows(self, indices, tasks):
+        """After numpy refused an index (the fast path checks nothing): which
+        task's, and why, as a TypeError or ValueError naming it."""
+        for k, (t, idx) in enumerate(zip(tasks, indices)):
+            try:
+                self.Xs[t][idx]
+            except IndexError as exc:
+                kind = TypeError if "integer" in str(exc) else ValueError
+                raise kind(f"indices[{k}] (rows of task {t}): {exc}") from None
 
     def split(self, test_size=0.25, random_state=None):
         """Split every task into a train and a test part.
@@ -386,6 +427,7 @@ class MultiTaskData:
         """
         from .model_selection import TaskShuffleSplit
 
+        RandomState().check("random_state", random_state, None, self)
         train, test = next(TaskShuffleSplit(1, test_size, random_state).split(self))
         return self.subset(train), self.subset(test)
 
@@ -398,17 +440,20 @@ class MultiTaskData:
         """
         from .model_selection import TaskKFold
 
+        RandomState().check("random_state", random_state, None, self)
         for train, test in TaskKFold(n_splits, shuffle=True, random_state=random_state).split(self):
             yield self.subset(train), self.subset(test)
 
     def subset(self, indices):
         """A new container with, for each task t, the rows ``indices[t]``."""
-        if len(indices) != self.n_tasks:
+        if _length(indices, "indices") != self.n_tasks:
             raise ValueError(f"indices has {len(indices)} entries for {self.n_tasks} tasks")
-        return self._replace(
-            [X[idx] for X, idx in zip(self.Xs, indices)],
-            [y[idx] for y, idx in zip(self.ys, indices)],
-        )
+        try:
+            Xs = [X[idx] for X, idx in zip(self.Xs, indices)]
+        except IndexError:
+            self._explain_rows(indices, range(self.n_tasks))
+            raise
+        return self._replace(Xs, [y[idx] for y, idx in zip(self.ys, indices)])
 
     def centered(self):
         """Per-task centred copy, and the means it removed.
