@@ -4,10 +4,10 @@ whose message names the argument, and the task where a task is at fault.
 No case may crash elsewhere, hang, or return an answer, and no case may
 modify the arrays it was given (each case is fingerprinted before and after).
 
-**195 distinct malformed inputs** (495 cases once the inputs shared by
+**196 distinct malformed inputs** (498 cases once the inputs shared by
 every estimator or builder are given to each of them): MultiTaskData and
 from_long 53, estimator fit and hyperparameters 45, predict /
-decision_function / score / predict_new_tasks / objective 17,
+decision_function / score / predict_new_tasks / objective / reference_model 18,
 reference builders 31, solve and objective_at parameters 17,
 verify 8, the bilevel hypergradients 11, run_bench 3
 and the command line 10.  ``test_the_docstring_counts_the_inputs``
@@ -323,6 +323,11 @@ for _name in ESTIMATORS:
     )
 
 
+cases(*[(f"reference_model/{name}/other-task-count",
+         lambda n=name: fitted(n).reference_model(XS[:2], YS[:2]), ValueError,
+         r"Xs has 2 tasks; the estimator was fitted on 3") for name in ("SGMTL", "BiGMTL", "GGMTL")])
+
+
 # -- reference builders ---------------------------------------------------------------
 R = mc.reference
 BUILDERS = {
@@ -636,7 +641,8 @@ def _docstring_counts():
     kinds = _kinds()
     group = {"data": ("data", "data.select", "data.subset", "data.join", "data.split", "from_long"),
              "fit": ("fit", "hyper"),
-             "predict": ("predict", "decision_function", "score", "predict_new_tasks", "objective"),
+             "predict": ("predict", "decision_function", "score", "predict_new_tasks", "objective",
+                         "reference_model"),
              "reference": ("reference",), "solve": ("solve", "objective_at"), "verify": ("verify",),
              "bilevel": ("bilevel",), "bench": ("bench",), "cli": ("cli",)}
     counts = {f"n_{g}": sum(1 for k in kinds if k.split("/")[0] in families) for g, families in group.items()}
@@ -646,7 +652,7 @@ def _docstring_counts():
 
 #: the docstring's phrase before each count
 _PHRASES = {"kinds": r"\*\*", "cases": r"\(", "n_data": "from_long", "n_fit": "hyperparameters",
-            "n_predict": "objective", "n_reference": "reference builders", "n_solve": "parameters",
+            "n_predict": "reference_model", "n_reference": "reference builders", "n_solve": "parameters",
             "n_verify": "verify", "n_bilevel": "hypergradients", "n_bench": "run_bench",
             "n_cli": "the command line"}
 
