@@ -21,6 +21,12 @@ class SolverError(RuntimeError):
         self.solver = solver
 
 
+class UnknownSolverError(SolverError, ValueError):
+    """The solver asked for is not installed for CVXPY: a :class:`SolverError`
+    (status ``"solver_error"``) that is also a ``ValueError``, the error of a
+    wrong argument value."""
+
+
 class InaccurateSolutionWarning(UserWarning):
     """The solver returned ``optimal_inaccurate``: the result is usable but
     its certificate is weak, and :func:`mtlcvx.verify` will not pass it."""

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 import cvxpy as cp
 import numpy as np
 
-from .._errors import InaccurateSolutionWarning, ProblemTooLargeError, SolverError
+from .._errors import InaccurateSolutionWarning, ProblemTooLargeError, SolverError, UnknownSolverError
 from ..data import as_multitask_data
 from ..terms import LogisticLoss, Objective, SquaredLoss, make_loss
 
@@ -860,7 +860,7 @@ class ReferenceModel:
             raise TypeError(f"solver must be a solver name (str) or None, got {solver!r}")
         installed = cp.installed_solvers()
         if solver.upper() not in installed:
-            raise SolverError(f"{type(self).__name__}: solver={solver!r} is not installed for CVXPY; "
+            raise UnknownSolverError(f"{type(self).__name__}: solver={solver!r} is not installed for CVXPY; "
                               f"installed: {installed}", status=cp.SOLVER_ERROR, solver=solver)
         return solver.upper()
 
