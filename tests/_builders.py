@@ -44,3 +44,19 @@ BUILDERS = {
 }
 
 
+# every estimator with hyperparameters that fit the instance above quickly
+# (max_iter cut: what these serve to test is not convergence)
+CHEAP = {
+    "STL": dict(lam=0.5),
+    "AllTasks": dict(lam=0.5),
+    "GroupLasso": dict(lam=1.0),
+    "TraceNorm": dict(lam=1.0),
+    "ClusMTL": dict(rho1=0.5, rho2=2.0),
+    "TwoStageClusMTL": dict(random_state=0),
+    "SGMTL": dict(n_groups=2, lam=0.3, n_init=1, max_iter=3, random_state=0),
+    "SSMTL": dict(random_state=0),
+    "BiGMTL": dict(n_groups=2, lam=0.1, max_iter=3, random_state=0),
+    "SRML": dict(lam=0.5, max_iter=20),
+    "SSML": dict(lam=0.5, max_iter=20),
+    "GGMTL": dict(lam=1.0, k=2, max_iter=3, random_state=0),
+}

@@ -21,7 +21,7 @@ import mtlcvx as mc
 from mtlcvx import reference
 from mtlcvx.terms import L21, Penalty
 
-from _builders import BUILDERS, D, T, builder_data
+from _builders import BUILDERS, CHEAP, D, T, builder_data
 from conftest import rel
 
 
@@ -157,20 +157,6 @@ def test_a_lambda_in_a_declaration_copies_but_does_not_pickle(data):
 
 # ---- estimators ---------------------------------------------------------------------
 
-CHEAP = {
-    "STL": dict(lam=0.5),
-    "AllTasks": dict(lam=0.5),
-    "GroupLasso": dict(lam=1.0),
-    "TraceNorm": dict(lam=1.0),
-    "ClusMTL": dict(rho1=0.5, rho2=2.0),
-    "TwoStageClusMTL": dict(random_state=0),
-    "SGMTL": dict(n_groups=2, lam=0.3, n_init=1, max_iter=3, random_state=0),
-    "SSMTL": dict(random_state=0),
-    "BiGMTL": dict(n_groups=2, lam=0.1, max_iter=3, random_state=0),
-    "SRML": dict(lam=0.5, max_iter=20),
-    "SSML": dict(lam=0.5, max_iter=20),
-    "GGMTL": dict(lam=1.0, k=2, max_iter=3, random_state=0),
-}
 # TwoStageClusMTL has no reference model: fast path only
 ESTIMATORS = [getattr(mc, name)(**params) for name, params in CHEAP.items()] + [
     getattr(mc, name)(solver="reference", **params) for name, params in CHEAP.items() if name != "TwoStageClusMTL"

@@ -22,7 +22,7 @@ import warnings
 
 import numpy as np
 import pytest
-from _builders import BUILDERS, builder_data
+from _builders import BUILDERS, CHEAP, builder_data
 from sklearn.base import clone
 
 import mtlcvx as mc
@@ -268,22 +268,6 @@ def test_objective_at_the_reference_optimum_is_the_reported_objective(name, data
 
 
 # ---- copies -------------------------------------------------------------------------------
-
-CHEAP = {
-    "STL": dict(lam=0.5),
-    "AllTasks": dict(lam=0.5),
-    "GroupLasso": dict(lam=1.0),
-    "TraceNorm": dict(lam=1.0),
-    "ClusMTL": dict(rho1=0.5, rho2=2.0),
-    "TwoStageClusMTL": dict(random_state=0),
-    "SGMTL": dict(n_groups=2, lam=0.3, n_init=2, max_iter=3, random_state=0),
-    "SSMTL": dict(random_state=0),
-    "BiGMTL": dict(n_groups=2, lam=0.1, max_iter=3, random_state=0),
-    "SRML": dict(lam=0.5, max_iter=20),
-    "SSML": dict(lam=0.5, max_iter=20),
-    "GGMTL": dict(lam=1.0, k=2, max_iter=3, random_state=0),
-}
-
 
 def _fit(est, data):
     with warnings.catch_warnings():
