@@ -31,6 +31,11 @@ element-wise clustering with a square, ``|w_ij - w_ik|^2``; the GenGL form
 it instantiates, ``||pi_1^T W pi_2||_2`` with ``pi_1 in P_F``, ``pi_2 in
 P_F2``, is the absolute value, which is what we implement.)
 
+Weights of 0 are valid: an operator of weight 0 is dropped, and with every
+weight 0 the answer is least squares, each task's minimum-norm solution
+split evenly over the components.  A negative or NaN weight (``preset``'s
+third entries, or ``gamma * phi^l`` overflowing) is refused at ``fit``.
+
 Solvers (chosen by :mod:`mtlcvx.solvers.dispatch` from the operators'
 declared structure): ``"fast"`` (default) is the closed-form ADMM of
 :func:`mtlcvx.solvers.admm_task_laplacian` when every operator is a
@@ -46,9 +51,9 @@ CVXPY.
 import numpy as np
 
 from .. import reference
-from .._validation import Anything, Integer, Options, Real
+from .._validation import GenGLPreset, Integer, Options, Real
 from ..solvers import SmoothingGradient
-from ..terms import GENGL_PRESETS, GenGL, gengl_operator, gengl_preset, preset_weights
+from ..terms import GENGL_PRESETS, PARTITIONS, GenGL, gengl_operator, gengl_preset, preset_weights
 from .base import LinearMultiTaskModel
 
 __all__ = ["SSMTL"]
@@ -103,7 +108,7 @@ class SSMTL(LinearMultiTaskModel):
         "smoothing": Real(low=0, low_inclusive=False),
         "tol": Real(low=0, low_inclusive=False),
         "max_iter": Integer(low=1),
-        "preset": Anything(),  # a name or a list: checked by _operators
+        "preset": GenGLPreset(GENGL_PRESETS, PARTITIONS),
     }
 
     def __init__(self, h=2, gamma1=1.0, gamma2=1.0, phi=2.0, preset="ssmtl_m", solver="fast", smoothing=1e-3,
@@ -124,26 +129,19 @@ class SSMTL(LinearMultiTaskModel):
     def _check_hyperparameters(self, data):
         super()._check_hyperparameters(data)
         self._operators(data)
+        self._reference_params()  # the weights, before any iteration
 
     def _custom(self):
-        """The custom list, checked: ``[[(features, tasks[, weight]), ...], ...]``."""
-        if not isinstance(self.preset, (list, tuple)) or not self.preset:
-            raise ValueError("preset must be a preset name or a non-empty list (one per component) "
-                             "of lists of (features, tasks[, weight]) partition pairs")
-        for l, component in enumerate(self.preset):
-            for entry in component:
-                if len(entry) not in (2, 3):
-                    raise ValueError(f"preset[{l}]: each operator is (features, tasks) or "
-                                     f"(features, tasks, weight), got {entry!r}")
+        """The custom list ``[[(features, tasks[, weight]), ...], ...]``
+        (checked at ``fit`` by its :class:`~mtlcvx._validation.GenGLPreset`
+        constraint: shapes, partitions, weights finite and ``>= 0``; a
+        negative weight used to run the solver for its 50,000 iterations)."""
         return self.preset
 
     def _operators(self, data):
         """The GenGL penalty's operators for the data's shape."""
         d, T = data.n_features, data.n_tasks
         if isinstance(self.preset, str):
-            if self.preset not in GENGL_PRESETS:
-                raise ValueError(f"preset must be one of {sorted(GENGL_PRESETS)} or a list of operator pairs, "
-                                 f"got {self.preset!r}")
             return gengl_preset(self.preset, d, T, h=self.h)[0]
         return GenGL([[gengl_operator(d, T, entry[0], entry[1]) for entry in component]
                       for component in self._custom()])
@@ -153,7 +151,12 @@ class SSMTL(LinearMultiTaskModel):
 
     def _reference_params(self):
         if isinstance(self.preset, str):
-            gamma = preset_weights(self.preset, self.h, self.gamma1, self.gamma2, self.phi)
+            with np.errstate(over="ignore"):
+                gamma = preset_weights(self.preset, self.h, self.gamma1, self.gamma2, self.phi)
+            if not np.all(np.isfinite(gamma)):
+                # each hyperparameter is finite, their product gamma phi^l need not be
+                raise ValueError(f"the operator weights gamma * phi^(+-l), l = 1..h, overflow: phi={self.phi!r} "
+                                 f"with h={self.h!r}, gamma1={self.gamma1!r}, gamma2={self.gamma2!r}")
         else:
             gamma = np.array([float(entry[2]) if len(entry) == 3 else float(self.gamma1)
                               for component in self._custom() for entry in component])

@@ -16,7 +16,9 @@ Iteration (Condat's algorithm, relaxation 1)::
 
 with ``1/tau - sigma ||K||^2 >= L/2`` (``K`` the stacked ``D_i``).  Stopped
 on the relative primal and dual residuals of the saddle-point system,
-which vanish exactly at a solution:
+which vanish exactly at a solution (operators of weight 0 are dropped;
+with none left the squared loss is solved in closed form, see
+:func:`~mtlcvx.solvers.least_squares.least_squares_components`):
 
     r_primal = (x - x+)/tau - K^T (y - y+),   r_dual = (y - y+)/sigma - K (x - x+)
 """
@@ -25,6 +27,7 @@ import numpy as np
 import scipy.sparse.linalg as spla
 
 from ._common import SolverInfo, not_converged
+from .least_squares import check_operator_weights, least_squares_components
 
 __all__ = ["primal_dual_group_norms", "operator_norm_squared", "ComponentLoss"]
 
@@ -90,7 +93,13 @@ def primal_dual_group_norms(datafit, n_components, penalties, x0=None, tol=1e-8,
     X : ndarray (h, d*T)
     info : SolverInfo
     """
+    penalties = check_operator_weights(penalties)
     F = ComponentLoss(datafit, n_components)
+    if not penalties and getattr(datafit, "kind", None) == "squared":
+        # every weight 0: least squares on the sum, in closed form (gradient steps on it stall on badly
+        # scaled features)
+        components = least_squares_components(datafit, n_components)
+        return components.transpose(0, 2, 1).reshape(n_components, -1), SolverInfo(1, True, 0.0, "closed form", NAME)
     size = F.d * F.T
     X = np.zeros((n_components, size)) if x0 is None else np.array(x0, dtype=float, copy=True)
     K2 = operator_norm_squared(penalties, n_components)

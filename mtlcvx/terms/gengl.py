@@ -107,7 +107,9 @@ def preset_weights(name, h=2, gamma1=1.0, gamma2=0.0, phi=1.0):
     """The weight of every operator of a preset, components in order:
     ``gamma_which * phi^(sign * l)`` for component ``l = 1..h``."""
     gammas = {1: gamma1, 2: gamma2}
-    return np.array([gammas[which] * float(phi) ** (sign * (l + 1))
+    # numpy powers: a huge phi gives inf (which the estimator refuses, naming phi), where a float power
+    # raised OverflowError
+    return np.array([gammas[which] * np.float64(phi) ** (sign * (l + 1))
                      for l, comp in enumerate(preset_components(name, h)) for _, (which, sign) in comp])
 
 
