@@ -18,15 +18,33 @@ import numpy as np
 from .. import reference
 from .._validation import Integer, Options, Real
 from ..data import MultiTaskData
-from ..solvers import dispatch
+from ..solvers import dispatch, separating_direction
 from ..terms import ClusteredPenalty, make_loss
 from .base import LinearMultiTaskModel
 
-__all__ = ["STL", "AllTasks", "GroupLasso", "TraceNorm", "ClusMTL", "TwoStageClusMTL"]
+__all__ = ["STL", "AllTasks", "GroupLasso", "TraceNorm", "ClusMTL", "TwoStageClusMTL", "refuse_separable"]
+
+
+def refuse_separable(estimator, data, weight="lam"):
+    """Raise when an unpenalised logistic loss has no minimiser: a task
+    whose labels some direction separates (or quasi-separates, see
+    :mod:`mtlcvx.solvers.separation`).  Called with ``weight`` = 0 only."""
+    loss = make_loss("logistic")
+    for t, (X, y) in enumerate(data):
+        if separating_direction(X, loss.signed_labels(y, t)) is not None:
+            raise ValueError(
+                f"{type(estimator).__name__}: the labels ys[{t}] are separable by a linear function of Xs[{t}], so "
+                f"with {weight}=0 the logistic loss has no minimiser (it decreases without bound along the "
+                f"separating direction); use {weight} > 0")
 
 
 class _SquaredLossEstimator(LinearMultiTaskModel):
     _supports_coef_init = True
+
+    def _check_hyperparameters(self, data):
+        super()._check_hyperparameters(data)
+        if self._logistic and getattr(self, "lam", None) == 0:
+            refuse_separable(self, data)
 
     _hyperparameters = {
         "tol": Real(low=0, low_inclusive=False),
@@ -84,7 +102,10 @@ class STL(_RidgeOrElasticNet):
 
     Parameters
     ----------
-    lam : float, default=1.0
+    lam : float >= 0, default=1.0
+        At 0, least squares (minimum norm where ``n < d``); with
+        ``loss="logistic"``, labels that a linear function separates (no
+        minimiser) are refused.
     penalty : {"l2", "elasticnet"}
     l1_ratio : float in [0, 1], default=0.5
     scaling : {"sum", "mean"}
@@ -170,14 +191,19 @@ class GroupLasso(_NormPenalized):
     is scikit-learn's ``MultiTaskLasso(alpha=lam)`` objective.
 
     Fast path: accelerated proximal gradient with restart (block
-    soft-thresholding of rows) on working sets, stopped when the relative
-    duality gap, from the rescaled residual as in scikit-learn's multi-task
-    coordinate descent, is below ``tol``.  A shared ``X`` is detected and
-    used once (its Gram matrix when ``n >= d``).
+    soft-thresholding of rows) on working sets, in the Jacobi row metric
+    (each feature's step from its own curvature: a feature at 1e6 next to
+    one at 1e-6 used to stop the fit at ``max_iter`` with a gap of 0.98),
+    stopped when the relative duality gap, from the rescaled residual as in
+    scikit-learn's multi-task coordinate descent, is below ``tol``
+    (:mod:`mtlcvx.solvers.composite`).  ``lam = 0`` is least squares in
+    closed form (minimum norm where ``n < d``).  A shared ``X`` is detected
+    and used once (its Gram matrix when ``n >= d``).
 
     Parameters
     ----------
-    lam : float, default=1.0
+    lam : float >= 0, default=1.0
+        As :class:`STL`'s at 0.
     scaling : {"sum", "mean"}
     fit_intercept : bool, default=True
     solver : {"fast", "reference"}
@@ -201,7 +227,11 @@ class TraceNorm(_NormPenalized):
     Fast path: accelerated proximal gradient with singular-value
     thresholding, stopped on the relative duality gap (dual point: the
     residual rescaled so that the spectral norm of ``[X_t^T theta_t]_t`` is at
-    most ``lam``).
+    most ``lam``).  No diagonal scaling leaves the trace norm invariant, so
+    on badly scaled features (curvatures spread over more than
+    :data:`~mtlcvx.solvers.composite.ADMM_SPREAD`) the ADMM of
+    :func:`~mtlcvx.solvers.admm_scaled_group_norms` runs instead, its exact
+    per-task solves absorbing the scales.
 
     Parameters as :class:`GroupLasso`.
     """
@@ -227,8 +257,10 @@ class ClusMTL(_SquaredLossEstimator):
     eigenvectors of ``W^T W``, eigenvalues by a capped-simplex water
     filling); with ``M`` eliminated the objective is smooth in ``W`` with
     gradient ``grad L(W) + 2 c W (eta I + M*(W))^{-1}`` (Danskin), and
-    accelerated gradient with restart runs on it, stopped when the
-    gradient norm relative to ``max(1, ||grad(0)||)`` is below ``tol``.
+    accelerated gradient with restart runs on it in the Jacobi row metric
+    (the loss's curvature per feature plus the penalty's ``2c / eta``, so
+    badly scaled features do not stall it), stopped when the gradient norm
+    relative to ``||grad L(0)||`` (scale-free) is below ``tol``.
     ``M_`` holds ``M*(coef_)``.
 
     Parameters

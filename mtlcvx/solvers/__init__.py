@@ -17,6 +17,7 @@ from .graph import GraphLeastSquares
 from .least_squares import TaskSystems, norm_penalized_gap, ridge_closed_form
 from .primal_dual import operator_norm_squared, primal_dual_group_norms
 from .projections import project_columns_to_simplex
+from .separation import separating_direction
 from .smoothing import smoothing_proximal_gradient
 
 __all__ = [
@@ -40,5 +41,6 @@ __all__ = [
     "operator_norm_squared",
     "primal_dual_group_norms",
     "project_columns_to_simplex",
+    "separating_direction",
     "smoothing_proximal_gradient",
 ]

@@ -25,6 +25,10 @@ class SolverInfo:
     solver : str
         Which solver ran (the dispatcher's choice, see
         :func:`mtlcvx.solvers.dispatch.select`).
+    algorithm : str
+        The method inside it, where a solver chooses among several (e.g.
+        the duality-gap solver runs ADMM on badly scaled features); empty
+        otherwise.
     """
 
     n_iter: int
@@ -32,6 +36,7 @@ class SolverInfo:
     criterion: float
     criterion_name: str
     solver: str = ""
+    algorithm: str = ""
 
 
 def not_converged(solver, max_iter, criterion_name, criterion, tol, warn, stacklevel=3):
@@ -51,6 +56,10 @@ def balance_rho(r_primal, r_dual):
     duals divide by it): OSQP's rule ``sqrt`` of the ratio of the normalised
     primal and dual residuals, clipped to ``[0.01, 100]``, applied only when
     they are more than 5x apart; 1 otherwise."""
+    if r_primal == 0 and r_dual == 0:
+        # nothing to balance (no split variable, or an exact fixed point): shrinking rho by 100 at every check
+        # drove it to 0
+        return 1.0
     ratio = r_primal / max(r_dual, 1e-300)
     if 0.2 <= ratio <= 5.0:
         return 1.0

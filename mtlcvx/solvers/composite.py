@@ -4,22 +4,93 @@
 bound to data and ``Omega`` a weighted norm (a bound penalty) given by its
 proximal operator, its value and its dual norm: the L21 group lasso, the
 trace norm and the elastic net are all served by the two functions here.
+
+Badly scaled features (a column at 1e6 next to one at 1e-6, so that the
+loss's curvature ranges over 24 orders of magnitude) used to stop these
+problems at ``max_iter`` with a relative gap near 1: the single gradient
+step ``1/L`` is set by the stiffest feature, the others do not move.  The
+gap was right, the iterate was bad.  The cures, by the structure of
+``Omega``:
+
+* **row-separable norms** (``row_dual_norms``: L21, L1): accelerated
+  proximal gradient in the Jacobi row metric ``M = diag(max_t s_t ||X_t[:,
+  j]||^2 + 2 ridge)``, i.e. on ``M^{1/2} W``.  The penalty becomes a
+  row-weighted norm whose prox is still closed form, by homogeneity:
+  ``prox`` in the metric with per-row steps ``c_j`` is ``c_j prox_Omega(v_j /
+  c_j, 1)`` row by row.
+* **other norms** (the trace norm, which no diagonal scaling leaves
+  invariant, so its prox in the metric has no closed form): when the
+  features' curvatures spread over more than :data:`ADMM_SPREAD`, the ADMM
+  of :func:`~mtlcvx.solvers.admm_scaled_group_norms` (one group, ``p = 1``)
+  replaces the gradient method.  Its ``W``-update solves each task's
+  linear system exactly (equilibrated), so the features' scales are
+  absorbed there, and the ``rho``-balanced splitting converges in tens to
+  hundreds of iterations at any scale (measured at (d, T, n) = (80, 10,
+  50): 60 iterations with two columns scaled by 1e-2 and 1e2, where the
+  gradient method stopped at 20,000 with a gap of 3e-3).  Below the
+  spread the gradient method is kept: at large ``d`` its iterations are
+  much cheaper (``(500, 50, 100)``: 13 s against 40 s).
+
+A zero weight leaves least squares (plus the ridge): solved in closed form,
+the minimum-norm solution where it is not unique.
 """
 
 import numpy as np
 
 from ._common import SolverInfo, not_converged
+from .admm import admm_scaled_group_norms
 from .apg import accelerated_proximal_gradient
-from .least_squares import norm_penalized_gap
+from .least_squares import (curvature_spread, metric_lipschitz, norm_penalized_gap, relative_gap,
+                            ridge_closed_form, row_metric)
 
-__all__ = ["solve_norm_penalized", "solve_row_separable"]
+__all__ = ["solve_norm_penalized", "solve_row_separable", "ADMM_SPREAD"]
 
 GAP = "relative duality gap"
 
+#: Spread of the features' curvatures (:func:`~mtlcvx.solvers.least_squares.curvature_spread`)
+#: above which a norm that is not row-separable is solved by ADMM.
+ADMM_SPREAD = 1e2
+
+
+class _OneGroup:
+    """``Omega`` as the column-scaled family ``sum_g h(W diag(p_g))`` with one
+    group and ``p = 1`` (what :func:`admm_scaled_group_norms` solves); the
+    stacks it passes (one group) are unstacked for ``Omega``."""
+
+    power = 1
+    weight = 1.0
+
+    def __init__(self, norm, n_tasks):
+        self.params = {"P": np.ones((1, n_tasks))}
+        self.inner = self
+        self.norm = norm
+
+    def prox(self, V, step):
+        return self.norm.prox(V[0], step)[None]
+
+    def dual_norm(self, G):
+        return self.norm.dual_norm(G)
+
+    def value(self, V):
+        return float(sum(self.norm.value(v) for v in V))
+
+
+def _row_separable(norm):
+    return "row_dual_norms" in norm.capabilities
+
+
+def _closed_form(ls, ridge):
+    """``argmin f + ridge ||W||_F^2`` per task (minimum norm with ``ridge = 0``)."""
+    W = np.column_stack([ridge_closed_form(X, y, ridge, s_t) for X, y, s_t in zip(ls.Xs, ls.ys, ls.s)])
+    return W, SolverInfo(1, True, 0.0, "closed form", "closed-form ridge")
+
 
 def solve_norm_penalized(ls, norm, W0, ridge=0.0, tol=1e-9, max_iter=20_000, warn=True):
-    """Accelerated proximal gradient stopped on the relative duality gap
-    ``gap / max(1, |P(W)|) <= tol``.
+    """Minimise ``f(W) + ridge ||W||_F^2 + Omega(W)`` to a relative duality
+    gap ``<= tol`` (:func:`~mtlcvx.solvers.least_squares.relative_gap`):
+    accelerated proximal gradient (in the Jacobi row metric for a
+    row-separable norm), or ADMM for another norm on badly scaled features
+    (module docstring).
 
     Parameters
     ----------
@@ -34,20 +105,43 @@ def solve_norm_penalized(ls, norm, W0, ridge=0.0, tol=1e-9, max_iter=20_000, war
     -------
     W : ndarray
     info : SolverInfo
-        ``criterion`` is the last relative duality gap.
+        ``criterion`` is the last relative duality gap; ``algorithm`` says
+        which method ran.
     """
+    if norm.weight == 0 and ls.Xs[0].shape[1] == ls.shape[0]:
+        # (a working-set restriction keeps the full Xs: never taken there, where the weight is > 0)
+        return _closed_form(ls, ridge)
+
     def grad(W):
         return ls.grad(W) + 2.0 * ridge * W if ridge else ls.grad(W)
 
     def stop(W):
         primal, gap = norm_penalized_gap(ls, W, norm, ridge)
-        return gap / max(1.0, abs(primal))
+        return relative_gap(ls, primal, gap)
 
     stop.name = GAP
-    return accelerated_proximal_gradient(
-        grad, norm.prox, W0, ls.lipschitz() + 2.0 * ridge,
-        stop=stop if norm.weight > 0 else None, tol=tol, max_iter=max_iter, warn=warn,
-    )
+    if _row_separable(norm):
+        metric = row_metric(ls, ridge)
+        lipschitz = metric_lipschitz(ls, metric) + 2.0 * ridge / metric.min()
+        metric = metric[:, None]
+
+        def prox(V, steps):
+            # row-separable and homogeneous of degree 1: per-row steps by rescaling each row
+            return steps * norm.prox(V / steps, 1.0)
+
+        W, info = accelerated_proximal_gradient(grad, prox, W0, lipschitz, stop=stop, tol=tol, max_iter=max_iter,
+                                                warn=warn, metric=metric)
+        info.algorithm = "APG in the Jacobi row metric"
+        return W, info
+    if curvature_spread(ls) > ADMM_SPREAD:
+        W, info = admm_scaled_group_norms(ls, _OneGroup(norm, ls.shape[1]), W0, ridge=ridge, tol=tol,
+                                          max_iter=max_iter, warn=warn)
+        info.algorithm = "ADMM (badly scaled features)"
+        return W, info
+    W, info = accelerated_proximal_gradient(grad, norm.prox, W0, ls.lipschitz() + 2.0 * ridge, stop=stop, tol=tol,
+                                            max_iter=max_iter, warn=warn)
+    info.algorithm = "APG"
+    return W, info
 
 
 def solve_row_separable(ls, norm, W0, ridge=0.0, tol=1e-9, max_iter=20_000, initial_size=16, warn=True):
@@ -82,9 +176,9 @@ def solve_row_separable(ls, norm, W0, ridge=0.0, tol=1e-9, max_iter=20_000, init
     name = "working-set proximal gradient"
     while True:
         primal, gap, grad = norm_penalized_gap(ls, W, norm, ridge, return_grad=True)
-        criterion = gap / max(1.0, abs(primal))
+        criterion = relative_gap(ls, primal, gap)
         if criterion <= tol:
-            return W, SolverInfo(n_iter, True, criterion, GAP, name)
+            return W, SolverInfo(n_iter, True, criterion, GAP, name, algorithm="APG in the Jacobi row metric")
         if n_iter >= max_iter:
             break
         scores = norm.row_dual_norms(grad)

@@ -15,15 +15,19 @@ closed-form ridge              one variable; squared loss; only ``ridge`` and ``
 graph least squares            one variable; squared loss; one ``graph`` penalty (sparse solve,
                                or IRLS when not squared)
 working-set proximal gradient  one variable; squared loss; one norm with ``prox``,
-                               ``row_dual_norms``, ``dual_norm``; ``ridge`` penalties
+                               ``row_dual_norms``, ``dual_norm``; ``ridge`` penalties (APG in the
+                               Jacobi row metric, :mod:`mtlcvx.solvers.composite`)
 APG, duality-gap stop          one variable; squared loss; one norm with ``prox``, ``dual_norm``;
-                               ``ridge`` penalties
+                               ``ridge`` penalties (ADMM instead on badly scaled features,
+                               ``info.algorithm`` says which ran)
 ADMM, task-Laplacian           squared loss on the sum of the variables; only ``operator``
                                penalties whose ``gram_structure`` is identity or task fusion
 ADMM, column-scaled groups     one variable; squared loss, or any loss with ``grad`` and
                                ``lipschitz``; one ``column_scaled`` penalty; ``ridge`` penalties
 APG, gradient-mapping stop     one variable; a loss with ``grad`` and ``lipschitz``; at most one
                                penalty with ``prox``, the others smooth (``grad``, ``lipschitz``)
+                               (in the Jacobi row metric for the squared loss and a row-separable
+                               or no prox penalty)
 primal-dual splitting          a loss with ``grad`` and ``lipschitz`` on the sum of the
                                variables; only ``operator`` penalties
 smoothing proximal gradient    as primal-dual; only on request (``method="spg"``): it solves a
@@ -43,7 +47,7 @@ from .admm_laplacian import admm_task_laplacian
 from .apg import accelerated_proximal_gradient
 from .composite import solve_norm_penalized, solve_row_separable
 from .graph import GraphLeastSquares
-from .least_squares import TaskSystems, ridge_closed_form
+from .least_squares import TaskSystems, metric_lipschitz, ridge_closed_form, row_metric
 from .primal_dual import ComponentLoss, primal_dual_group_norms
 from .smoothing import smoothing_proximal_gradient
 from ._common import SolverInfo
@@ -68,7 +72,8 @@ def _squared(objective):
 
 
 def _smooth_loss(objective):
-    return callable(getattr(objective.datafit, "grad", None)) and callable(getattr(objective.datafit, "lipschitz", None))
+    datafit = objective.datafit
+    return callable(getattr(datafit, "grad", None)) and callable(getattr(datafit, "lipschitz", None))
 
 
 def _single(objective):
@@ -217,7 +222,8 @@ class GapAPG(_OneNorm):
 
     def run(self, objective, tol, max_iter, warn, start=None):
         ridge, (norm,) = _ridge_and_rest(objective)
-        W, info = solve_norm_penalized(objective.datafit, norm, self._start(objective, start), ridge, tol, max_iter, warn)
+        W, info = solve_norm_penalized(objective.datafit, norm, self._start(objective, start), ridge, tol, max_iter,
+                                       warn)
         info.solver = self.name
         return {self._variable(objective): W}, info
 
@@ -290,10 +296,26 @@ class MappingAPG(_Single):
             return datafit.grad(W) + sum(term.grad(W) for term in smooth)
 
         prox = rough[0].prox if rough else (lambda V, step: V)
-        lipschitz = datafit.lipschitz() + sum(term.lipschitz() for term in smooth)
+        smooth_lipschitz = sum(term.lipschitz() for term in smooth)
+        metric = None
+        if _squared(objective) and all("row_dual_norms" in _caps(term) for term in rough):
+            # Jacobi row metric (see solvers.composite): the loss's curvature per feature plus the smooth
+            # penalties' bound on theirs, so that the metric never makes them stiff; a row-separable norm
+            # keeps its prox, rescaled row by row (homogeneity)
+            metric = row_metric(datafit) + smooth_lipschitz
+            lipschitz = metric_lipschitz(datafit, metric) + smooth_lipschitz / metric.min()
+            metric = metric[:, None]
+            if rough:
+                norm = rough[0]
+
+                def prox(V, steps):
+                    return steps * norm.prox(V / steps, 1.0)
+        else:
+            lipschitz = datafit.lipschitz() + smooth_lipschitz
         W, info = accelerated_proximal_gradient(grad, prox, self._start(objective, start), lipschitz, tol=tol,
-                                                max_iter=max_iter, warn=warn)
+                                                max_iter=max_iter, warn=warn, metric=metric)
         info.solver = self.name
+        info.algorithm = "APG" if metric is None else "APG in the Jacobi row metric"
         return {self._variable(objective): W}, info
 
 
@@ -325,8 +347,8 @@ class SmoothingGradient(PrimalDual):
 
 
 #: The solvers in the order the dispatcher tries them.
-SOLVERS = [ClosedFormRidge(), GraphSolver(), WorkingSet(), GapAPG(), TaskLaplacianADMM(), ColumnScaledADMM(), MappingAPG(),
-           PrimalDual()]
+SOLVERS = [ClosedFormRidge(), GraphSolver(), WorkingSet(), GapAPG(), TaskLaplacianADMM(), ColumnScaledADMM(),
+           MappingAPG(), PrimalDual()]
 
 
 def _describe(objective):
