@@ -44,6 +44,7 @@ import warnings
 import numpy as np
 from joblib import delayed
 from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
 
 from .. import reference
 from .._errors import ConvergenceWarning
@@ -52,6 +53,7 @@ from .._validation import Integer, NJobs, Options, Real, RealArray
 from ..solvers import dispatch, project_columns_to_simplex, ridge_closed_form
 from ..terms import SGMTL_REGULARIZERS, ScaledGroupNorms, make_loss, sgmtl_weights
 from .base import LinearMultiTaskModel
+from .baselines import refuse_separable
 
 __all__ = ["SGMTL", "sgmtl_u_gradient", "sgmtl_u_objective", "fusion_penalty", "u_step", "reassign_tasks",
            "merge_groups"]
@@ -188,7 +190,8 @@ def reassign_tasks(W, U, lam, mu=0.0, regularizer="sqrt", max_sweeps=20):
             fusion = mu * (T * 1.0 - (others @ others + 2 * others + 1.0))
             gain = (current + fusion_now) - (regs + fusion)
             h = int(np.argmax(gain))
-            if gain[h] > 1e-12 * max(1.0, abs(current)) and U[h, t] < 1.0:
+            # relative to the objective, not max(1, .): with targets at 1e-8 every gain is below 1e-12
+            if gain[h] > 1e-12 * abs(current + fusion_now) and U[h, t] < 1.0:
                 vertex = np.zeros(N)
                 vertex[h] = 1.0
                 Q = base + np.outer(transform(vertex), W2[:, t])
@@ -233,7 +236,7 @@ def merge_groups(W, U, lam, mu=0.0, regularizer="sqrt", rtol=1e-12):
                 V[a] += V[b]
                 V[b] = 0.0
                 value = sgmtl_u_objective(W, V, lam, mu, regularizer)
-                if value <= current + rtol * max(1.0, abs(current)):
+                if value <= current + rtol * abs(current):
                     U, current, merged = V, value, True
                     n_merges += 1
     return U, n_merges
@@ -249,7 +252,9 @@ class SGMTL(LinearMultiTaskModel):
     n_groups : int, default=2
         ``N``, the number of groups (1 <= N <= number of tasks).
     lam : float or array of shape (n_groups,), default=1.0
-        ``lam_g``, >= 0.
+        ``lam_g``, >= 0.  At 0 the W-step is least squares (closed form,
+        minimum norm where ``n < d``); with ``loss="logistic"`` and every
+        ``lam_g = 0``, separable labels (no minimiser) are refused.
     mu : float, default=0.0
         Weight of the fusion term of (6); 0 gives (5).
     loss : {"squared", "logistic"}
@@ -332,6 +337,11 @@ class SGMTL(LinearMultiTaskModel):
         self.n_jobs = n_jobs
 
     # -- validation -----------------------------------------------------
+    def _check_hyperparameters(self, data):
+        super()._check_hyperparameters(data)
+        if self.loss == "logistic" and not np.any(self._lam_vector()):
+            refuse_separable(self, data)
+
     def _lam_vector(self):
         return np.broadcast_to(np.asarray(self.lam, dtype=float), (self.n_groups,)).copy()
 
@@ -388,7 +398,7 @@ class SGMTL(LinearMultiTaskModel):
         self.restart_objectives_ = [path[-1] for _, _, path, _, _ in runs]
         W, U, path, n_iter, converged = runs[int(np.argmin(self.restart_objectives_))]
         if not converged:
-            change = abs(path[-3] - path[-1]) / max(1.0, abs(path[-1]))
+            change = abs(path[-3] - path[-1]) / max(abs(path[-1]), np.finfo(float).tiny)
             warnings.warn(
                 f"SGMTL: the alternation stopped at max_iter={self.max_iter} with a relative objective change "
                 f"of {change:.2e} over the last alternation > tol={self.tol:.1e} (objective {path[-1]:.6g})",
@@ -413,7 +423,9 @@ class SGMTL(LinearMultiTaskModel):
             path.append(self._objective_parts(data, W, U))
             W = w_step(U, W)
             path.append(self._objective_parts(data, W, U))
-            if abs(path[-3] - path[-1]) <= self.tol * max(1.0, abs(path[-1])):
+            # relative, so that the fit does not depend on the scale of the data (max(1, .) stopped every
+            # fit on targets at 1e-8 after one alternation)
+            if abs(path[-3] - path[-1]) <= self.tol * abs(path[-1]):
                 return W, U, path, n_iter, True
         return W, U, path, n_iter, False
 
@@ -425,7 +437,8 @@ class SGMTL(LinearMultiTaskModel):
     def objective(self, Xs, ys=None):
         """Objective (6) at ``(coef_, groups_)`` (on centred data when
         ``fit_intercept=True``)."""
-        data, _, _ = self._prepare(Xs, ys)
+        check_is_fitted(self, "coef_")
+        data = self._check_fitted_data(self._prepare(Xs, ys)[0])
         return float(self._objective_parts(data, self.coef_, self.groups_))
 
 

@@ -33,7 +33,8 @@ import numpy as np
 from scipy.sparse.linalg import LinearOperator, gmres
 
 from ._common import SolverInfo, balance_rho, not_converged
-from .least_squares import TaskSystems, ridge_stats
+from .apg import accelerated_proximal_gradient
+from .least_squares import TaskSystems, relative_gap, ridge_closed_form, ridge_stats
 
 __all__ = ["admm_scaled_group_norms"]
 
@@ -47,11 +48,19 @@ def _scaled_value(h, W, P):
     return h.value(W[None] * P[:, None, :])
 
 
-def _dual_gap(ls, h, power, W, theta, P, ridge):
+def _dual_gap(ls, h, power, W, theta, P, ridge, free_systems=None):
     """Relative duality gap at ``W`` with group duals ``theta`` (N, d, T).
 
     A ridge ``ridge ||W||_F^2`` is folded into the loss
-    (:func:`~mtlcvx.solvers.least_squares.ridge_stats`)."""
+    (:func:`~mtlcvx.solvers.least_squares.ridge_stats`).  A task that no
+    group penalises (``c_t = 0``: SG-MTL with ``lam_g = 0`` for its group)
+    is least squares (plus the ridge) on its own, and ``theta`` cannot
+    absorb its gradient: its part of the gap is its own suboptimality
+    ``s_t/2 ||proj_{X_t} r_t||^2 = g_t^T (s_t X_t^T X_t + 2 ridge I)^+ g_t / 2``
+    (``free_systems``, a :class:`TaskSystems` of the datafit, solves
+    it), and the dual point of the others is built without it.  (Before,
+    such a task made the gap infinite unless its gradient was exactly 0,
+    so the solver never stopped.)"""
     grad, rr, ry = ridge_stats(ls, W, ridge)
     c = np.einsum("gt,gt->t", P, P)
     primal = 0.5 * ls.s @ rr + _scaled_value(h, W, P)
@@ -59,11 +68,15 @@ def _dual_gap(ls, h, power, W, theta, P, ridge):
     mismatch = -grad - np.einsum("gt,gjt->jt", P, theta)
     delta = np.divide(mismatch, c, out=np.zeros_like(mismatch), where=c > 0)
     theta = theta + P[:, None, :] * delta[None]
-    if np.any(c == 0) and np.abs(grad[:, c == 0]).max(initial=0.0) > 0:
-        # an unpenalised task with X^T r != 0: no dual point of this form
-        return primal, np.inf
-    linear = ls.s @ ry
-    quadratic = 0.5 * ls.s @ rr
+    free = c == 0
+    gap_free = 0.0
+    if free.any():
+        G = np.where(free, grad, 0.0)
+        projected = free_systems.solve(G, np.where(free, 2.0 * ridge, 1.0))
+        gap_free = 0.5 * float(np.einsum("jt,jt->", G, projected))
+    penalised = ~free
+    linear = ls.s[penalised] @ ry[penalised]
+    quadratic = 0.5 * ls.s[penalised] @ rr[penalised]
     dual_norms = np.array([h.dual_norm(theta_g) for theta_g in theta])
     if power == 2:
         quadratic += float(np.sum(dual_norms**2) / 4.0)
@@ -72,7 +85,9 @@ def _dual_gap(ls, h, power, W, theta, P, ridge):
         top = dual_norms.max(initial=0.0)
         alpha = min(alpha, 1.0 / top if top > 0 else np.inf)
     dual = alpha * linear - alpha * alpha * quadratic
-    return primal, max(primal - dual, 0.0) / max(1.0, abs(primal))
+    primal_penalised = primal - 0.5 * ls.s[free] @ rr[free]
+    gap = max(primal_penalised - dual, 0.0) + max(gap_free, 0.0)
+    return primal, relative_gap(ls, primal, gap)
 
 
 def _sparsest(objective, W, Z, P, c):
@@ -122,6 +137,10 @@ def admm_scaled_group_norms(datafit, penalty, W0, ridge=0.0, tol=1e-9, max_iter=
     W = np.array(W0, dtype=float, copy=True)
     c = np.einsum("gt,gt->t", P, P)
     exact = datafit.kind == "squared"
+    if not c.any():
+        # nothing penalised (SG-MTL at lam = 0): least squares plus the ridge, the minimum-norm solution where
+        # it is not unique; the splitting had no residuals to balance and drove rho to 0 (ZeroDivisionError)
+        return _unpenalised(datafit, W, ridge, tol, max_iter, warn, keep_state)
     if exact:
         systems = TaskSystems(datafit)
         curvature = systems.curvature() + 2.0 * ridge
@@ -129,9 +148,11 @@ def admm_scaled_group_norms(datafit, penalty, W0, ridge=0.0, tol=1e-9, max_iter=
         curvature = datafit.lipschitz() + 2.0 * ridge
         step = 1.0 / curvature
     if rho is None:
-        rho = max(curvature, 1e-12) / max(c.mean(), 1e-12) if c.any() else 1.0
+        # no curvature (every X_t zero): the loss is constant and any rho serves
+        rho = (curvature if curvature > 0 else 1.0) / c.mean() if c.any() else 1.0
     Z = W[None] * P[:, None, :]
     Y = np.zeros_like(Z)
+    free_systems = None
     criterion = np.inf
     name = "relative duality gap" if exact else "relative ADMM residual"
     for it in range(1, max_iter + 1):
@@ -144,14 +165,19 @@ def admm_scaled_group_norms(datafit, penalty, W0, ridge=0.0, tol=1e-9, max_iter=
         # over-relaxation (Eckstein and Bertsekas), 1.6 as commonly advised
         WP_relaxed = 1.6 * WP - 0.6 * Z
         Z_old = Z
-        Z = h.prox(WP_relaxed + Y, 1.0 / rho)
+        with np.errstate(over="ignore"):
+            # a zero group under a large threshold overflows to inf inside terms.proximal.group_soft_threshold,
+            # whose clip at 0 turns it into the right answer
+            Z = h.prox(WP_relaxed + Y, 1.0 / rho)
         Y += WP_relaxed - Z
         if it % check_every == 0 or it == max_iter:
             r_primal = np.linalg.norm(WP - Z) / max(np.linalg.norm(WP), np.linalg.norm(Z), 1e-300)
             r_dual = (rho * np.linalg.norm(np.einsum("gt,gjt->jt", P, Z - Z_old))
                       / max(rho * np.linalg.norm(np.einsum("gt,gjt->jt", P, Y)), 1e-300))
             if exact:
-                _, criterion = _dual_gap(datafit, h, power, W, rho * Y, P, ridge)
+                if free_systems is None and not c.all():
+                    free_systems = TaskSystems(datafit)
+                _, criterion = _dual_gap(datafit, h, power, W, rho * Y, P, ridge, free_systems)
             else:
                 criterion = max(r_primal, r_dual)
             if criterion <= tol:
@@ -159,7 +185,8 @@ def admm_scaled_group_norms(datafit, penalty, W0, ridge=0.0, tol=1e-9, max_iter=
                 if keep_state:
                     info.state = dict(Z=Z, Y=Y, rho=rho)
                 if exact:
-                    W = _sparsest(lambda V: datafit.value(V) + ridge * np.sum(V * V) + _scaled_value(h, V, P), W, Z, P, c)
+                    W = _sparsest(lambda V: datafit.value(V) + ridge * np.sum(V * V) + _scaled_value(h, V, P),
+                                  W, Z, P, c)
                 return W, info
             factor = balance_rho(r_primal, r_dual)
             rho *= factor
@@ -167,6 +194,24 @@ def admm_scaled_group_norms(datafit, penalty, W0, ridge=0.0, tol=1e-9, max_iter=
     info = not_converged(NAME, max_iter, name, criterion, tol, warn)
     if keep_state:
         info.state = dict(Z=Z, Y=Y, rho=rho)
+    return W, info
+
+
+def _unpenalised(datafit, W0, ridge, tol, max_iter, warn, keep_state):
+    """``min_W f(W) + ridge ||W||_F^2`` with no group penalty: per-task ridge
+    (minimum-norm least squares at ``ridge = 0``) for the squared loss,
+    accelerated gradient for another smooth loss."""
+    if datafit.kind == "squared":
+        W = np.column_stack([ridge_closed_form(X, y, ridge, s_t)
+                             for X, y, s_t in zip(datafit.Xs, datafit.ys, datafit.s)])
+        info = SolverInfo(1, True, 0.0, "closed form", NAME, algorithm="closed-form ridge")
+    else:
+        W, info = accelerated_proximal_gradient(lambda V: datafit.grad(V) + 2.0 * ridge * V, lambda V, step: V, W0,
+                                                datafit.lipschitz() + 2.0 * ridge, tol=tol, max_iter=max_iter,
+                                                warn=warn)
+        info.solver, info.algorithm = NAME, "accelerated gradient (no penalty)"
+    if keep_state:
+        info.state = dict(Z=np.zeros((0,) + W.shape), Y=np.zeros((0,) + W.shape), rho=1.0)
     return W, info
 
 
