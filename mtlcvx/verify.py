@@ -19,9 +19,9 @@ class VerificationReport:
         The model's objective at the candidate and at the reference optimum.
     objective_gap : float
         ``(f(candidate) - f*) / max(|f*|, s)``, with ``s`` the model's
-        :attr:`~mtlcvx.reference.ReferenceModel.objective_scale` (the mean
-        squared target for the squared loss, else 1: targets at 1e-8 get
-        gaps relative to their own size); positive when the candidate is
+        :attr:`~mtlcvx.reference.ReferenceModel.objective_scale` (``1e-9``
+        times the loss at ``W = 0``: targets at 1e-8 get gaps relative to
+        their own size); positive when the candidate is
         worse (slightly negative values mean the candidate beat the
         reference within its tolerance).
     optimality_residual : float
