@@ -424,10 +424,7 @@ def test_all_zero_targets_give_zero_weights_in_the_outer_loop_models(name):
 
 
 @pytest.mark.parametrize("name", [
-    pytest.param("BiGMTL", marks=pytest.mark.xfail(
-        strict=True, raises=(ValueError, RuntimeWarning),
-        reason="models/bigmtl.py (not ours): with n_groups=1, the only value one task allows, every theta is the "
-               "same point, _lipschitz_estimate divides 0 by 0 and theta becomes NaN")),
+    "BiGMTL",
     "SRML", "SSML", "GGMTL"])
 def test_one_task_in_the_outer_loop_models(name):
     """One task: a model that needs a graph between tasks says so; the others

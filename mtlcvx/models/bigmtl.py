@@ -253,9 +253,11 @@ class BiGMTL(LinearMultiTaskModel):
         Q = max(self._inner(), 100)
         thetas = [rng.dirichlet(np.ones(self.n_groups), size=hyper.train.n_tasks) for _ in range(samples)]
         grads = [self._hypergradient(hyper, theta, Q)[1] for theta in thetas]
+        # with one group Theta is a single point (every row is [1]): no two
+        # samples differ, and any step projects back onto it
         ratios = [np.linalg.norm(grads[i] - grads[j]) / np.linalg.norm(thetas[i] - thetas[j])
-                  for i in range(samples) for j in range(i + 1, samples)]
-        return max(max(ratios), 1e-12)
+                  for i in range(samples) for j in range(i + 1, samples) if np.any(thetas[i] != thetas[j])]
+        return max(max(ratios, default=1.0), 1e-12)
 
     def _bilevel(self, data, rng, theta):
         monte_carlo = self.strategy.startswith("mccv")

@@ -165,10 +165,7 @@ def admm_scaled_group_norms(datafit, penalty, W0, ridge=0.0, tol=1e-9, max_iter=
         # over-relaxation (Eckstein and Bertsekas), 1.6 as commonly advised
         WP_relaxed = 1.6 * WP - 0.6 * Z
         Z_old = Z
-        with np.errstate(over="ignore"):
-            # a zero group under a large threshold overflows to inf inside terms.proximal.group_soft_threshold,
-            # whose clip at 0 turns it into the right answer
-            Z = h.prox(WP_relaxed + Y, 1.0 / rho)
+        Z = h.prox(WP_relaxed + Y, 1.0 / rho)
         Y += WP_relaxed - Z
         if it % check_every == 0 or it == max_iter:
             r_primal = np.linalg.norm(WP - Z) / max(np.linalg.norm(WP), np.linalg.norm(Z), 1e-300)

@@ -174,10 +174,7 @@ def admm_task_laplacian(datafit, n_components, penalties, tol=1e-8, max_iter=20_
         Wl = np.array([structure.inverse_right(B[l] - G / rho, l) for l in range(h)])
         Z_old = Z
         DW = [D @ vec(Wl[l]) for l, D, *_ in blocks]
-        with np.errstate(over="ignore"):
-            # terms.proximal.group_soft_threshold divides the threshold by max(||group||, tiny): a zero group
-            # under a threshold above ~4 overflows to inf, which its clip at 0 turns into the right answer
-            Z = [op.group_prox(dw + u, gamma / rho) for dw, u, (*_, gamma, op) in zip(DW, U, blocks)]
+        Z = [op.group_prox(dw + u, gamma / rho) for dw, u, (*_, gamma, op) in zip(DW, U, blocks)]
         U = [u + dw - z for u, dw, z in zip(U, DW, Z)]
         if it % check_every == 0 or it == max_iter:
             r_primal = np.sqrt(sum(np.sum((dw - z) ** 2) for dw, z in zip(DW, Z)))

@@ -114,11 +114,7 @@ def accelerated_proximal_gradient(
     t = 1.0
     criterion = np.inf
     for it in range(1, max_iter + 1):
-        with np.errstate(over="ignore"):
-            # terms.proximal.group_soft_threshold divides the threshold by max(||group||, tiny): a zero group
-            # (a feature no task sees) under a threshold above ~4 overflows to inf, which its clip at 0 turns
-            # into the right answer
-            x_new = prox(z - step * grad(z), step)
+        x_new = prox(z - step * grad(z), step)
         if np.vdot(weights * (z - x_new), x_new - x) > 0:
             t = 1.0
         t_new = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * t * t))

@@ -188,8 +188,7 @@ def norm_penalized_gap(ls, W, norm, ridge=0.0, return_grad=False):
     primal = 0.5 * ls.s @ rr + norm.value(W)
     dual = _scaled_dual(ls, norm, grad, rr, ry)
     if dual < primal and "prox" in norm.capabilities and _spread(ls) > CORRECTION_SPREAD:
-        with np.errstate(over="ignore"):
-            excess = norm.prox(grad, 1.0)
+        excess = norm.prox(grad, 1.0)
         if np.any(excess):
             b0 = -ls.grad(np.zeros_like(W))  # s_t X_t^T y_t
             curvature = feature_curvature_per_task(ls) + 2.0 * ridge

@@ -35,15 +35,20 @@ def group_soft_threshold(V, threshold):
     """``V_g max(0, 1 - threshold / ||V_g||)`` for every group ``V_g``
     (last axis): the prox of ``threshold sum_g ||V_g||_2``.  ``threshold``
     is a scalar or broadcasts against the group norms."""
-    scale = 1.0 - threshold / np.maximum(group_norms(V), _TINY)
-    return V * np.maximum(scale, 0.0)[..., None]
+    norms = group_norms(V)
+    # a zero group divided by a floor overflowed for thresholds above ~4
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = np.where(norms > threshold, 1.0 - threshold / norms, 0.0)
+    return V * scale[..., None]
 
 
 def project_groups_to_balls(V, radius):
     """Each group (last axis) projected onto the l2 ball of ``radius``: the
     prox of the conjugate of ``radius sum_g ||.||_2`` (Moreau: ``V`` minus
     :func:`group_soft_threshold`)."""
-    scale = np.minimum(1.0, radius / np.maximum(group_norms(V), _TINY))
+    norms = group_norms(V)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = np.where(norms > radius, radius / norms, 1.0)
     return V * scale[..., None]
 
 
