@@ -36,10 +36,10 @@ def group_soft_threshold(V, threshold):
     (last axis): the prox of ``threshold sum_g ||V_g||_2``.  ``threshold``
     is a scalar or broadcasts against the group norms."""
     norms = group_norms(V)
-    # a zero group divided by a floor overflowed for thresholds above ~4
-    with np.errstate(divide="ignore", invalid="ignore"):
-        scale = np.where(norms > threshold, 1.0 - threshold / norms, 0.0)
-    return V * scale[..., None]
+    # a zero group is divided by 1, not by a floor (which overflowed for
+    # thresholds above ~4): its scale does not matter, it multiplies zeros
+    scale = 1.0 - threshold / np.where(norms > 0, norms, 1.0)
+    return V * np.maximum(scale, 0.0)[..., None]
 
 
 def project_groups_to_balls(V, radius):
@@ -47,8 +47,7 @@ def project_groups_to_balls(V, radius):
     prox of the conjugate of ``radius sum_g ||.||_2`` (Moreau: ``V`` minus
     :func:`group_soft_threshold`)."""
     norms = group_norms(V)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        scale = np.where(norms > radius, radius / norms, 1.0)
+    scale = np.minimum(1.0, radius / np.where(norms > 0, norms, 1.0))
     return V * scale[..., None]
 
 
