@@ -12,6 +12,7 @@ class EqualColumns(Constraint):
     ``W = w 1^T``)."""
 
     cone = True
+
     def expr(self, W):
         T = W.shape[1]
         if T == 1:

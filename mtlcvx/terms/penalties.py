@@ -53,6 +53,7 @@ class L1(Penalty):
     r"""``||W||_1 = sum_{j,t} |W_jt|`` (lasso)."""
 
     degree = 1
+
     def value(self, W):
         return float(np.abs(W).sum())
 
@@ -81,6 +82,7 @@ class L21(Penalty):
     ``Least_L21``).  Works on stacks ``(..., d, T)`` too."""
 
     degree = 1
+
     def value(self, W):
         return float(group_norms(W).sum())
 
@@ -114,6 +116,7 @@ class SquaredL21(Penalty):
     entry."""
 
     degree = 2
+
     def value(self, W):
         return float(np.sum(group_norms(W).sum(axis=-1) ** 2))
 

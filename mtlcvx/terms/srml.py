@@ -148,6 +148,7 @@ class NonNegative(Constraint):
     """Every entry ``>= 0``."""
 
     cone = True
+
     def expr(self, X):
         return [X >= 0]
 
@@ -162,6 +163,7 @@ class NonPositive(Constraint):
     """Every entry ``<= 0``."""
 
     cone = True
+
     def expr(self, X):
         return [X <= 0]
 
@@ -188,6 +190,7 @@ class SignConsistent(_OnPairs, Constraint):
     """
 
     cone = True
+
     def expr(self, X):
         raise TypeError("SignConsistent is not convex: it has no CVXPY form (SSML's ADMM projects onto it)")
 
