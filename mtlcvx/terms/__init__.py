@@ -7,8 +7,9 @@ solution of its prox problem.  Importing this package does not import
 cvxpy (tested): the fast solvers use the numpy halves.
 """
 
-from . import base, constraints, gengl, graph, losses, objective, operators, penalties, proximal, sgmtl, srml
+from . import base, checks, constraints, gengl, graph, losses, objective, operators, penalties, proximal, sgmtl, srml
 from .base import *  # noqa: F401,F403  (names listed in base.__all__)
+from .checks import *  # noqa: F401,F403
 from .constraints import *  # noqa: F401,F403
 from .gengl import *  # noqa: F401,F403
 from .graph import *  # noqa: F401,F403
@@ -20,5 +21,5 @@ from .proximal import *  # noqa: F401,F403
 from .sgmtl import *  # noqa: F401,F403
 from .srml import *  # noqa: F401,F403
 
-__all__ = (base.__all__ + constraints.__all__ + losses.__all__ + penalties.__all__ + operators.__all__
+__all__ = (base.__all__ + checks.__all__ + constraints.__all__ + losses.__all__ + penalties.__all__ + operators.__all__
            + gengl.__all__ + graph.__all__ + sgmtl.__all__ + srml.__all__ + objective.__all__ + proximal.__all__)
