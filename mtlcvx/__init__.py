@@ -9,7 +9,8 @@ does not import cvxpy.
 import importlib
 
 from . import solvers, terms
-from ._errors import ConvergenceWarning, InaccurateSolutionWarning, ProblemTooLargeError, SolverError
+from ._errors import (ConvergenceWarning, InaccurateSolutionWarning, ProblemTooLargeError, ReferenceFallbackWarning,
+                      SolverError)
 from .data import MultiTaskData
 from .verify import VerificationReport, verify
 
@@ -17,12 +18,13 @@ __version__ = "0.1.0"
 
 _SUBMODULES = ("reference", "models", "metrics", "datasets", "experiments", "plotting", "bilevel", "model_selection")
 _FROM = {name: "models" for name in ("STL", "AllTasks", "GroupLasso", "TraceNorm", "ClusMTL", "TwoStageClusMTL",
-                                     "SGMTL", "SSMTL", "BiGMTL", "SRML", "SSML", "GGMTL")}
+                                     "SGMTL", "SSMTL", "BiGMTL", "SRML", "SSML", "GGMTL", "ConvexMTL")}
 
 __all__ = [
     "MultiTaskData",
     "SolverError",
     "ProblemTooLargeError",
+    "ReferenceFallbackWarning",
     "InaccurateSolutionWarning",
     "ConvergenceWarning",
     "STL",
@@ -37,6 +39,7 @@ __all__ = [
     "SRML",
     "SSML",
     "GGMTL",
+    "ConvexMTL",
     "verify",
     "VerificationReport",
     "reference",

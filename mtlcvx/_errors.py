@@ -53,3 +53,8 @@ class ProblemTooLargeError(MemoryError):
         super().__init__(message)
         self.estimated_bytes = estimated_bytes
         self.limit_bytes = limit_bytes
+
+
+class ReferenceFallbackWarning(UserWarning):
+    """An estimator with ``solver="auto"`` found no fast solver for its terms
+    and fitted with the CVXPY reference instead (correct, and slower)."""
