@@ -2,11 +2,13 @@
 ``s``, on a small sparse low-rank instance: shared by the tests that walk
 all of them (pickling, reliability, properties)."""
 
+import cvxpy as cp
 import numpy as np
 
 from mtlcvx import reference
 from mtlcvx.datasets import make_sparse_low_rank
-from mtlcvx.terms import gengl_preset
+from mtlcvx.terms import L1, Penalty, gengl_preset
+from mtlcvx.terms.proximal import soft_threshold
 
 D, T = 5, 3
 
@@ -60,3 +62,23 @@ CHEAP = {
     "SSML": dict(lam=0.5, max_iter=20),
     "GGMTL": dict(lam=1.0, k=2, max_iter=3, random_state=0),
 }
+
+
+class SparseLowRank(Penalty):
+    """A user's term as the docs write one: l1 plus trace norm, expr and
+    value only."""
+
+    degree = 1
+
+    def expr(self, W):
+        return cp.sum(cp.abs(W)) + cp.normNuc(W)
+
+    def value(self, W):
+        return float(np.abs(W).sum() + np.linalg.svd(W, compute_uv=False).sum())
+
+
+class HalfThreshold(L1):
+    """A lasso whose prox thresholds at step / 2: the classic bug."""
+
+    def prox(self, V, step):
+        return soft_threshold(V, step / 2)

@@ -5,16 +5,15 @@ where it has none (with a warning), the user's terms checked at fit."""
 import pickle
 import warnings
 
-import cvxpy as cp
 import numpy as np
 import pytest
+from _builders import HalfThreshold, SparseLowRank
 from conftest import make_data
 from sklearn.base import clone
 
 import mtlcvx as mc
 from mtlcvx.solvers.dispatch import NoFastSolver
-from mtlcvx.terms import L1, L21, NuclearNorm, Penalty, TermCheckError
-from mtlcvx.terms.proximal import soft_threshold
+from mtlcvx.terms import L1, L21, NuclearNorm, TermCheckError
 
 
 @pytest.fixture(scope="module")
@@ -36,21 +35,6 @@ def test_terms_without_a_fast_solver_fall_back_to_the_reference_with_a_warning(d
     assert est.verification_.passed
     with pytest.raises(NoFastSolver):
         mc.ConvexMTL([(1.0, L1()), (2.0, NuclearNorm())], solver="fast").fit(data)
-
-
-class SparseLowRank(Penalty):
-    degree = 1
-
-    def expr(self, W):
-        return cp.sum(cp.abs(W)) + cp.normNuc(W)
-
-    def value(self, W):
-        return float(np.abs(W).sum() + np.linalg.svd(W, compute_uv=False).sum())
-
-
-class HalfThreshold(L1):
-    def prox(self, V, step):
-        return soft_threshold(V, step / 2)
 
 
 def test_a_users_term_fits_through_the_reference_and_verifies(data):

@@ -4,6 +4,7 @@ is named (issue 13's checks on a user's term)."""
 import cvxpy as cp
 import numpy as np
 import pytest
+from _builders import HalfThreshold, SparseLowRank
 
 from mtlcvx.terms import (L1, L21, ClusteredPenalty, NuclearNorm, Penalty, ScaledGroupNorms, SquaredFrobenius,
                           TermCheckError, check_term)
@@ -20,18 +21,6 @@ from mtlcvx.terms.proximal import soft_threshold
 ], ids=lambda item: type(item).__name__ if isinstance(item, Penalty) else "")
 def test_the_built_in_terms_pass_every_check_they_offer(term, params, expected):
     assert check_term(term, params=params) == expected
-
-
-class SparseLowRank(Penalty):
-    """A user's term, written as the docs suggest: l1 plus trace norm."""
-
-    degree = 1
-
-    def expr(self, W):
-        return cp.sum(cp.abs(W)) + cp.normNuc(W)
-
-    def value(self, W):
-        return float(np.abs(W).sum() + np.linalg.svd(W, compute_uv=False).sum())
 
 
 def test_a_users_term_with_expr_and_value_passes():
@@ -59,13 +48,6 @@ class NotDPP(Penalty):
         return a * a * cp.sum(cp.abs(W))  # a product of parameters
 
 
-class WrongThreshold(L1):
-    """A lasso whose prox thresholds at step / 2: the classic bug."""
-
-    def prox(self, V, step):
-        return soft_threshold(V, step / 2)
-
-
 class WrongShapeProx(L1):
     def prox(self, V, step):
         return soft_threshold(V, step).ravel()
@@ -76,7 +58,7 @@ class WrongShapeProx(L1):
     (WrongDegree(), {}, "degree", "declares degree=2"),
     (NotConvex(), {}, "expr", "not convex"),
     (NotDPP(), {"a": 2.0}, "expr", "not DPP"),
-    (WrongThreshold(), {}, "prox", r"WrongThreshold.prox\(V, step=0.1\) is not the proximal point"),
+    (HalfThreshold(), {}, "prox", r"HalfThreshold.prox\(V, step=0.1\) is not the proximal point"),
     (WrongShapeProx(), {}, "prox", "returned shape"),
 ], ids=lambda item: type(item).__name__ if isinstance(item, Penalty) else None)
 def test_a_wrong_part_is_named(term, params, part, match):
