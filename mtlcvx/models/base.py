@@ -251,11 +251,16 @@ class LinearMultiTaskModel(MultiTaskEstimator):
         # an outer loop (BiGMTL) sets its learned parameters before this refit
         params = {**self._reference_params(), **self._fitted_reference_params()}
         if self.solver == "reference":
-            result = model.solve(**params)
-            self.reference_result_ = result
-            self.n_iter_ = None
-            return self._from_reference(result)
-        objective = model.numeric(**params)
+            return self._fit_reference(model, params)
+        return self._fit_fast(model.numeric(**params), data)
+
+    def _fit_reference(self, model, params):
+        result = model.solve(**params)
+        self.reference_result_ = result
+        self.n_iter_ = None
+        return self._from_reference(result)
+
+    def _fit_fast(self, objective, data):
         variables, info = dispatch.solve(objective, start=self._start(objective, data), **self._solver_options())
         self.n_iter_ = info.n_iter
         self.solver_info_ = info

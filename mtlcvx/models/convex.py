@@ -125,23 +125,18 @@ class ConvexMTL(_SquaredLossEstimator):
         return {f"weight_{k}": float(weight) for k, (weight, _) in enumerate(self._pairs())}
 
     def _fit_weights(self, data):
-        if self.solver == "auto":
-            model = self._reference_model(data)
-            try:
-                dispatch.select(model.numeric(**self._reference_params()))
-            except dispatch.NoFastSolver as exc:
-                warnings.warn(f"ConvexMTL: no fast solver applies, fitting with the CVXPY reference ({exc})",
-                              ReferenceFallbackWarning, stacklevel=4)
-                return self._fit_with("reference", data)
-            return self._fit_with("fast", data)
-        return super()._fit_weights(data)
-
-    def _fit_with(self, solver, data):
-        self.solver = solver
-        try:
+        if self.solver != "auto":
             return super()._fit_weights(data)
-        finally:
-            self.solver = "auto"
+        model = self._reference_model(data)
+        params = self._reference_params()
+        objective = model.numeric(**params)
+        try:
+            dispatch.select(objective)
+        except dispatch.NoFastSolver as exc:
+            warnings.warn(f"ConvexMTL: no fast solver applies, fitting with the CVXPY reference ({exc})",
+                          ReferenceFallbackWarning, stacklevel=4)
+            return self._fit_reference(model, params)
+        return self._fit_fast(objective, data)
 
     def _fit(self, data):
         super()._fit(data)

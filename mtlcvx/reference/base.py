@@ -873,12 +873,13 @@ class ReferenceModel:
         installed = cp.installed_solvers()
         if solver.upper() not in installed:
             raise UnknownSolverError(f"{type(self).__name__}: solver={solver!r} is not installed for CVXPY; "
-                              f"installed: {installed}", status=cp.SOLVER_ERROR, solver=solver)
+                                     f"installed: {installed}", status=cp.SOLVER_ERROR, solver=solver)
         return solver.upper()
 
     def _comparison_points(self, compare_with):
-        """``{label: variables}``: zero (when feasible) and the points the
-        caller passed, checked before anything is built."""
+        """``{label: variables}``: zero and the points the caller passed,
+        checked before anything is built (a point outside the constraints
+        gets the objective ``inf`` in the audit)."""
         if compare_with is None:
             compare_with = ()
         if isinstance(compare_with, (np.ndarray, dict)) or not isinstance(compare_with, (list, tuple)):

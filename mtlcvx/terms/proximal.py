@@ -18,8 +18,6 @@ __all__ = [
     "group_subdiff_distance",
 ]
 
-_TINY = np.finfo(float).tiny
-
 
 def soft_threshold(V, threshold):
     """``sign(V) max(|V| - threshold, 0)``: the prox of ``threshold ||.||_1``."""
