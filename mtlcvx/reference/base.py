@@ -905,8 +905,7 @@ class ReferenceModel:
         own = objective.value(result.variables)
         if np.isfinite(own):
             result.objective = float(own)
-        values = {label: objective.value(point) for label, point in points.items()}
-        result.compared = {label: float(value) for label, value in values.items()}
+        values = result.compared = self._objectives(objective, points)
         if values["zero"] < result.objective:
             residual = self._zero_residual(objective, points)
             if residual is not None:
@@ -958,8 +957,14 @@ class ReferenceModel:
         if residual is None:
             return None
         self._take_point(result, points["zero"], value, residual)
-        result.compared = {label: float(objective.value(point)) for label, point in points.items()}
+        result.compared = self._objectives(objective, points)
         return result
+
+    @staticmethod
+    def _objectives(objective, points):
+        """``{label: objective at the point}`` (``inf`` outside the
+        constraints)."""
+        return {label: float(objective.value(point)) for label, point in points.items()}
 
     def _fill_result(self, result):
         """Variables by name (projected onto their constraints, which the
