@@ -15,7 +15,11 @@ For each problem and size:
 
 Plus a peer row: scikit-learn's ``MultiTaskLasso`` against our
 ``GroupLasso`` on a shared-X instance, both at a relative objective gap
-``<= 1e-6`` from the optimum; the SG-MTL W-step (eq. 5, random memberships)
+``<= 1e-6`` from the optimum; the generic paths of ``ConvexMTL`` (the
+L21 and trace-norm problems with the norm declared by its expression,
+value and prox only, as a user's new term would be, beside the dedicated
+estimator's time: ``vs_dedicated`` is generic / dedicated; and l1 + trace
+norm as two terms, the primal-dual splitting); the SG-MTL W-step (eq. 5, random memberships)
 at the sizes of the paper's synthetic sets against its reference; the
 time of a whole SG-MTL fit on set-2; SSMTL_m on the GenGL scenarios; the
 BiGMTL lower level (ADMM) at the synthetic size and at T = 200 and, in the
@@ -46,10 +50,10 @@ from .datasets import (
 )
 from .experiments._common import format_table
 from .metrics import adjusted_rand
-from .models import SGMTL, SRML, SSMTL, GroupLasso, TraceNorm
+from .models import SGMTL, SRML, SSMTL, ConvexMTL, GroupLasso, TraceNorm
 from .models.ggmtl import knn_task_graph
 from .solvers import dispatch
-from .terms import L21, NuclearNorm, SquaredLoss, gengl_preset, lambda_max
+from .terms import L1, L21, NuclearNorm, Penalty, SquaredLoss, check_term, gengl_preset, lambda_max
 
 __all__ = ["run_bench", "CASES", "QUICK_CASES"]
 
@@ -84,6 +88,14 @@ GGMTL_LAM = 10.0
 GGMTL_SCALING = (100, 250, 500, 1000, 2000)
 PEER_SIZE = (500, 50, 100)
 QUICK_PEER_SIZE = (200, 20, 50)
+#: The generic paths of ConvexMTL (a norm declared as a user would, by its
+#: expression, value and prox only) against the dedicated solvers
+GENERIC_CASES = CASES
+QUICK_GENERIC_CASES = [("L21", (500, 50, 100)), ("trace", (80, 10, 50))]
+#: l1 + trace norm as two terms (the primal-dual splitting), weights at this
+#: fraction of each norm's lam_max
+SPARSE_LOW_RANK_CASES = [(80, 10, 50), (150, 20, 50)]
+SPARSE_LOW_RANK_FRACTION = 0.05
 
 _PROBLEMS = {
     "L21": (reference.group_lasso, GroupLasso, L21()),
@@ -163,6 +175,75 @@ def _baseline_case(problem, size):
         return est.coef_, est.n_iter_
 
     return build(data), {"lam": lam}, fast
+
+
+class _ProxOnly(Penalty):
+    """A built-in norm as a user writes a new one: its CVXPY expression, its
+    value and its prox, nothing else (no dual norm, no row separability),
+    so that ``ConvexMTL`` takes the generic path a new term would take."""
+
+    degree = 1
+
+    def __init__(self, norm):
+        self.norm = norm
+
+    def expr(self, W):
+        return self.norm.expr(W)
+
+    def value(self, W):
+        return self.norm.value(W)
+
+    def prox(self, V, step):
+        return self.norm.prox(V, step)
+
+    def __repr__(self):
+        return f"prox-only {self.norm!r}"
+
+
+def _generic_case(problem, size):
+    """The L21 / trace-norm rows' problem through ``ConvexMTL`` with the
+    norm known by its prox only; also returns the dedicated estimator's
+    ``fit`` and the term check's time (once per term and shape, outside
+    the timed fits)."""
+    model, params, dedicated = _baseline_case(problem, size)
+    data = model.data
+    term = _ProxOnly(_PROBLEMS[problem][2])
+    start = time.perf_counter()
+    check_term(term, shape=(4, 3))
+    check_s = time.perf_counter() - start
+
+    def fast():
+        est = ConvexMTL([(params["lam"], term)], fit_intercept=False, tol=FAST_TOL).fit(data)
+        return est.coef_, est.n_iter_
+
+    return model, params, fast, dedicated, check_s
+
+
+def _generic_rows(problem, size, budget, progress):
+    model, params, fast, dedicated, check_s = _generic_case(problem, size)
+    dedicated_s, _ = _best_of(dedicated)
+    rows = _reference_rows(f"{problem}, generic path (prox only)", size, model, params, fast, budget, progress)
+    for row in rows:
+        row["dedicated_s"] = dedicated_s
+        row["vs_dedicated"] = row["fast_s"] / dedicated_s
+        row["term_check_s"] = check_s
+    progress(f"[bench] {problem} {size} generic: {rows[0]['fast_s']:.4f} s, dedicated {dedicated_s:.4f} s")
+    return rows
+
+
+def _sparse_low_rank_case(size):
+    """``a ||W||_1 + b ||W||_*`` as two terms: the primal-dual splitting."""
+    data = _instance(size)
+    a = _lam(data, L1(), SPARSE_LOW_RANK_FRACTION)
+    b = _lam(data, NuclearNorm(), SPARSE_LOW_RANK_FRACTION)
+    estimator = ConvexMTL([(a, L1()), (b, NuclearNorm())], fit_intercept=False, tol=FAST_TOL)
+
+    def fast():
+        est = clone(estimator).fit(data)
+        return est.coef_, est.n_iter_
+
+    model, params = estimator.reference_model(data)
+    return model, params, fast
 
 
 def _sgmtl_case(maker, n_groups):
@@ -482,6 +563,11 @@ def _run_bench(quick, budget, progress):
     for problem, size in QUICK_CASES if quick else CASES:
         rows += _reference_rows(problem, size, *_baseline_case(problem, size), budget, progress)
     rows.append(_peer_row(QUICK_PEER_SIZE if quick else PEER_SIZE, progress))
+    for problem, size in QUICK_GENERIC_CASES if quick else GENERIC_CASES:
+        rows += _generic_rows(problem, size, budget, progress)
+    for size in SPARSE_LOW_RANK_CASES[:1] if quick else SPARSE_LOW_RANK_CASES:
+        rows += _reference_rows("l1 + trace (two terms, generic)", size, *_sparse_low_rank_case(size), budget,
+                                progress)
     for label, maker, n_groups, size in SGMTL_CASES[:1] if quick else SGMTL_CASES:
         rows += _reference_rows(f"SG-MTL W-step ({label})", size, *_sgmtl_case(maker, n_groups), budget, progress)
     if not quick:
@@ -504,7 +590,7 @@ def _run_bench(quick, budget, progress):
                                 budget, progress)
     rows += _ggmtl_extra_rows(progress, quick)
     columns = ["problem", "size", "reference_solver", "reference_s", "fast_s", "speedup",
-               "rel_objective_gap", "rel_gradient_difference", "reference_status"]
+               "rel_objective_gap", "rel_gradient_difference", "vs_dedicated", "reference_status"]
     text = format_table([{k: ("-" if r.get(k) is None else r.get(k)) for k in columns} for r in rows], columns,
                         title="speed: reference (CVXPY / peer) vs mtlcvx fast solver, same instance, same objective")
     return {"rows": rows, "quick": quick, "budget_s": budget, "text": text}

@@ -29,12 +29,21 @@ def test_one_l21_term_is_the_group_lasso_on_its_fast_path(data):
 
 
 def test_terms_without_a_fast_solver_fall_back_to_the_reference_with_a_warning(data):
+    # an expression and a value only: no prox, no operator, nothing a fast solver can use
     with pytest.warns(mc.ReferenceFallbackWarning, match="no fast solver"):
-        est = mc.ConvexMTL([(1.0, L1()), (2.0, NuclearNorm())], check=True).fit(data)
+        est = mc.ConvexMTL([(1.0, SparseLowRank())], check=True).fit(data)
     assert est.solver == "auto" and est.reference_result_.status == "optimal"
     assert est.verification_.passed
     with pytest.raises(NoFastSolver):
-        mc.ConvexMTL([(1.0, L1()), (2.0, NuclearNorm())], solver="fast").fit(data)
+        mc.ConvexMTL([(1.0, SparseLowRank())], solver="fast").fit(data)
+
+
+def test_two_proxable_terms_take_the_primal_dual_splitting(data):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", mc.ReferenceFallbackWarning)
+        est = mc.ConvexMTL([(1.0, L1()), (2.0, NuclearNorm())], check=True).fit(data)
+    assert est.solver_info_.solver == "primal-dual splitting (Condat-Vu)"
+    assert est.verification_.passed, str(est.verification_)
 
 
 def test_a_users_term_fits_through_the_reference_and_verifies(data):

@@ -13,6 +13,7 @@ import mtlcvx as mc
 from mtlcvx.solvers import accelerated_proximal_gradient, norm_penalized_gap, ridge_closed_form, select
 from mtlcvx.terms import L1, L21, LeastSquares, NuclearNorm, SquaredFrobenius, SquaredLoss
 
+from _builders import SparseLowRank
 from conftest import make_data
 
 PACKAGE = pathlib.Path(mc.__file__).parent
@@ -136,6 +137,8 @@ def _objective(data, penalties, loss="squared"):
     ([mc.terms.ScaledGroupNorms(np.ones((2, 3)), 2)], "squared", "ADMM, column-scaled group norms"),
     ([mc.terms.gengl_operator(6, 3, "C", "F2")], "squared", "ADMM, task-Laplacian operators"),
     ([mc.terms.gengl_operator(6, 3, "F2", "C")], "squared", "primal-dual splitting (Condat-Vu)"),
+    ([L1(), NuclearNorm()], "squared", "primal-dual splitting (Condat-Vu)"),
+    ([L1(), NuclearNorm()], "logistic", "primal-dual splitting (Condat-Vu)"),
 ])
 def test_dispatcher_picks_the_solver_from_the_declared_capabilities(penalties, loss, expected):
     data = make_data(d=6, T=3, n=10)
@@ -146,8 +149,9 @@ def test_dispatcher_picks_the_solver_from_the_declared_capabilities(penalties, l
 
 def test_dispatcher_refuses_what_no_solver_handles():
     data = make_data(d=6, T=3, n=10)
-    with pytest.raises(mc.solvers.NoFastSolver, match="no fast solver applies.*L1.*NuclearNorm"):
-        select(_objective(data, [L1(), NuclearNorm()]))
+    # an expression and a value, nothing a fast solver can use
+    with pytest.raises(mc.solvers.NoFastSolver, match="no fast solver applies.*L1.*SparseLowRank"):
+        select(_objective(data, [L1(), SparseLowRank()]))
     with pytest.raises(ValueError, match="smoothing proximal gradient requires"):
         select(_objective(data, [L21()]), mc.solvers.SmoothingGradient())
 

@@ -14,7 +14,8 @@ from .. import reference
 from .._errors import ReferenceFallbackWarning
 from .._validation import Boolean, Options, Real
 from ..solvers import dispatch
-from ..terms import Penalty, TermCheckError, check_term
+from ..terms import Penalty, TermCheckError
+from ..terms.checks import check_term_once
 from .baselines import _SquaredLossEstimator, refuse_separable
 
 __all__ = ["ConvexMTL"]
@@ -35,16 +36,24 @@ class ConvexMTL(_SquaredLossEstimator):
     penalties : sequence of ``(weight, term)``
         ``weight`` a real ``>= 0``; ``term`` a
         :class:`~mtlcvx.terms.Penalty` (its CVXPY ``expr`` is required,
-        ``value``, ``prox`` and ``degree`` are optional).  Terms defined
-        outside mtlcvx are checked at ``fit`` with
+        ``value``, ``prox`` and ``degree`` are optional), or an
+        :class:`~mtlcvx.terms.OperatorNorm` (its ``operator_matrix``
+        instead).  Terms defined outside mtlcvx are checked at ``fit`` with
         :func:`~mtlcvx.terms.check_term` (convex and DPP expression, value
-        against expression, degree, prox against the CVXPY prox problem);
-        a wrong part raises :class:`~mtlcvx.terms.TermCheckError`.
+        against expression, degree, prox against the CVXPY prox problem),
+        once per class, state and shape in a process (a grid search's
+        clones are not re-checked); a wrong part raises
+        :class:`~mtlcvx.terms.TermCheckError`.
     loss : {"squared", "logistic"}
     solver : {"auto", "fast", "reference"}
         ``"auto"``: the fast solver :func:`mtlcvx.solvers.select` picks from
-        the terms' capabilities, else the reference with a
-        :class:`~mtlcvx.ReferenceFallbackWarning` saying why;
+        the terms' capabilities (a dedicated solver for the built-in terms;
+        for a term known by its prox only, a working set certified on the
+        full problem, :func:`~mtlcvx.solvers.solve_prox_working_set`; for
+        several non-smooth terms or operator-form ones, the primal-dual
+        splitting :func:`~mtlcvx.solvers.primal_dual_splitting`), else the
+        reference with a :class:`~mtlcvx.ReferenceFallbackWarning` saying
+        why;
         ``"fast"``: the fast solver or an error; ``"reference"``: the CVXPY
         model (its result, with certificate, in ``reference_result_``).
     check : bool, default=False
@@ -108,7 +117,7 @@ class ConvexMTL(_SquaredLossEstimator):
         for k, (_, term) in enumerate(pairs):
             if not type(term).__module__.startswith("mtlcvx."):
                 try:
-                    check_term(term, shape=shape)
+                    check_term_once(term, shape, full_shape=(data.n_features, data.n_tasks))
                 except TermCheckError as exc:
                     raise TermCheckError(f"penalties[{k}]: {exc}", part=exc.part) from None
                 except ValueError as exc:

@@ -625,8 +625,9 @@ class ReferenceModel:
         and what a fast solver receives."""
         values = self._check_params(params)
         penalties = [
-            (entry.term.bind(self._pick(entry.weight, values),
-                             **{k: self._pick(ref, values) for k, ref in entry.params.items()}), entry.on)
+            (entry.term.at_shape(self.variables[entry.on]).bind(
+                self._pick(entry.weight, values), **{k: self._pick(ref, values) for k, ref in entry.params.items()}),
+             entry.on)
             for entry in self.entries
         ]
         return Objective(self.datafit, self.variables, self.loss_on, penalties, self.constraints)

@@ -15,7 +15,8 @@ from .composite import solve_norm_penalized, solve_row_separable
 from .dispatch import SOLVERS, FastSolver, NoFastSolver, SmoothingGradient, select, solve
 from .graph import GraphLeastSquares
 from .least_squares import TaskSystems, norm_penalized_gap, ridge_closed_form
-from .primal_dual import operator_norm_squared, primal_dual_group_norms
+from .primal_dual import operator_norm_squared, primal_dual_group_norms, primal_dual_splitting
+from .prox_working_set import solve_prox_working_set
 from .projections import project_columns_to_simplex
 from .separation import separating_direction
 from .smoothing import smoothing_proximal_gradient
@@ -40,6 +41,8 @@ __all__ = [
     "ridge_closed_form",
     "operator_norm_squared",
     "primal_dual_group_norms",
+    "primal_dual_splitting",
+    "solve_prox_working_set",
     "project_columns_to_simplex",
     "separating_direction",
     "smoothing_proximal_gradient",

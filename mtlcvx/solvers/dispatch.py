@@ -48,7 +48,8 @@ from .apg import accelerated_proximal_gradient
 from .composite import solve_norm_penalized, solve_row_separable
 from .graph import GraphLeastSquares
 from .least_squares import TaskSystems, metric_lipschitz, ridge_closed_form, row_metric
-from .primal_dual import ComponentLoss, primal_dual_group_norms
+from .primal_dual import ComponentLoss, primal_dual_splitting
+from .prox_working_set import solve_prox_working_set
 from .smoothing import smoothing_proximal_gradient
 from ._common import SolverInfo
 
@@ -273,6 +274,25 @@ class ColumnScaledADMM(_Single):
         return {self._variable(objective): W}, info
 
 
+class ProxWorkingSet(_Single):
+    name = "prox working set"
+    requires = ("one variable; squared loss; one penalty with prox only (no row_dual_norms), not smooth; "
+                "ridge penalties")
+
+    def accepts(self, objective):
+        if not (_single(objective) and _squared(objective) and hasattr(objective.datafit, "restrict")):
+            return False
+        _, rest = _ridge_and_rest(objective)
+        return (len(rest) == 1 and "prox" in _caps(rest[0]) and "row_dual_norms" not in _caps(rest[0])
+                and not _is_smooth(rest[0]))
+
+    def run(self, objective, tol, max_iter, warn, start=None):
+        ridge, (penalty,) = _ridge_and_rest(objective)
+        W, info = solve_prox_working_set(objective.datafit, penalty, self._start(objective, start), ridge=ridge,
+                                         tol=tol, max_iter=max_iter, warn=warn)
+        return {self._variable(objective): W}, info
+
+
 class MappingAPG(_Single):
     name = "APG, gradient-mapping stop"
     requires = ("one variable; a loss with grad and lipschitz; at most one penalty with prox, "
@@ -321,24 +341,44 @@ class MappingAPG(_Single):
 
 class PrimalDual(_Operators):
     name = "primal-dual splitting (Condat-Vu)"
-    requires = "a loss with grad and lipschitz on the sum of the variables; only operator penalties"
+    requires = ("a loss with grad and lipschitz on the sum of the variables; every penalty an operator, "
+                "or with prox, or smooth")
+
+    def _kinds(self, objective):
+        index = {name: l for l, name in enumerate(objective.names)}
+        kinds = {"operator": [], "prox": [], "smooth": []}
+        for term, name in objective.penalties:
+            caps = _caps(term)
+            kind = ("operator" if "operator" in caps else "smooth" if _is_smooth(term)
+                    else "prox" if "prox" in caps else None)
+            if kind is None:
+                return None
+            kinds[kind].append((term, index[name]))
+        return kinds
 
     def accepts(self, objective):
-        return _smooth_loss(objective) and _all_on_loss(objective) and self._all_operators(objective)
+        return (_smooth_loss(objective) and _all_on_loss(objective) and bool(objective.penalties)
+                and self._kinds(objective) is not None)
 
     def run(self, objective, tol, max_iter, warn, start=None):
-        X, info = primal_dual_group_norms(objective.datafit, len(objective.names), self._operators(objective),
-                                          tol=tol, max_iter=max_iter, warn=warn)
+        kinds = self._kinds(objective)
+        X, info = primal_dual_splitting(objective.datafit, len(objective.names), operators=kinds["operator"],
+                                        proxed=kinds["prox"], smooth=kinds["smooth"], tol=tol, max_iter=max_iter,
+                                        warn=warn)
         return self._components(objective, X), info
 
 
-class SmoothingGradient(PrimalDual):
+class SmoothingGradient(_Operators):
     name = "smoothing proximal gradient"
-    requires = PrimalDual.requires + "; on request only (it solves a smoothed problem)"
+    requires = ("a loss with grad and lipschitz on the sum of the variables; only operator penalties; "
+                "on request only (it solves a smoothed problem)")
     on_request_only = True
 
     def __init__(self, smoothing=1e-3):
         self.smoothing = smoothing
+
+    def accepts(self, objective):
+        return _smooth_loss(objective) and _all_on_loss(objective) and self._all_operators(objective)
 
     def run(self, objective, tol, max_iter, warn, start=None):
         X, info = smoothing_proximal_gradient(objective.datafit, len(objective.names), self._operators(objective),
@@ -348,7 +388,7 @@ class SmoothingGradient(PrimalDual):
 
 #: The solvers in the order the dispatcher tries them.
 SOLVERS = [ClosedFormRidge(), GraphSolver(), WorkingSet(), GapAPG(), TaskLaplacianADMM(), ColumnScaledADMM(),
-           MappingAPG(), PrimalDual()]
+           ProxWorkingSet(), MappingAPG(), PrimalDual()]
 
 
 def _describe(objective):

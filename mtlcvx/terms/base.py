@@ -145,6 +145,12 @@ class Penalty:
         """The numpy term ``weight * Omega`` at these parameter values."""
         return BoundPenalty(self, weight, params)
 
+    def at_shape(self, shape):
+        """The term a model of variable shape ``shape`` binds: itself, except
+        for terms whose numpy form depends on the shape (an
+        :class:`~mtlcvx.terms.OperatorNorm` builds its matrix ``D``)."""
+        return self
+
     def _param(self, name, value):
         """A term parameter: the value passed to the method, else the one
         given to the constructor; missing is an error naming it."""

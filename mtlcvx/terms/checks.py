@@ -9,6 +9,8 @@ and raises :class:`TermCheckError` naming the part that is wrong:
 =================  ==========================================================
 check              what is compared
 =================  ==========================================================
+``"operator"``     an :class:`~mtlcvx.terms.OperatorNorm`'s matrix: 2-d, finite,
+                   ``prod(shape)`` columns, rows a multiple of ``group_size``
 ``"expr"``         the expression is convex (DCP) and DPP in the term's
                    parameters: a model could not otherwise be solved, or
                    would recompile at every solve
@@ -20,6 +22,9 @@ check              what is compared
                    (relative) only
 =================  ==========================================================
 """
+
+import collections
+import pickle
 
 import numpy as np
 
@@ -34,12 +39,27 @@ class TermCheckError(ValueError):
     Attributes
     ----------
     part : str
-        ``"expr"``, ``"value"``, ``"degree"`` or ``"prox"``.
+        ``"operator"``, ``"expr"``, ``"value"``, ``"degree"`` or ``"prox"``.
+    raised : bool
+        True when the part raised an exception (rather than returned a
+        wrong result): a term built for one shape of ``W`` raises on
+        another.
     """
 
-    def __init__(self, message, part):
+    def __init__(self, message, part, raised=False):
         super().__init__(message)
         self.part = part
+        self.raised = raised
+
+
+def _call(part, what, func, *args, **kwargs):
+    """The user's code, its exception turned into a TermCheckError naming the part."""
+    try:
+        return func(*args, **kwargs)
+    except TermCheckError:
+        raise
+    except Exception as exc:
+        raise TermCheckError(f"{what} raised {exc!r}", part=part, raised=True) from exc
 
 
 def _cvxpy():
@@ -90,12 +110,18 @@ def check_term(term, shape=(4, 3), params=None, n_points=3, rtol=1e-6, random_st
     ran = []
     if "expr" not in found:
         raise TermCheckError(f"{name} defines no CVXPY expression (expr or cvx)", part="expr")
+    if callable(getattr(term, "operator_matrix", None)):
+        try:
+            term.at_shape(shape)
+        except (TypeError, ValueError, NotImplementedError) as exc:
+            raise TermCheckError(str(exc), part="operator", raised=True) from None
+        ran.append("operator")
     _check_expr(term, name, shape, params)
     ran.append("expr")
     if "value" in found:
         for X in points:
-            numpy_value = term.value(X, **params)
-            cvx_value = _expr_value(term, X, params)
+            numpy_value = _call("value", f"{name}.value on an X of shape {shape}", term.value, X, **params)
+            cvx_value = _call("expr", f"{name}.expr on a constant of shape {shape}", _expr_value, term, X, params)
             if not _close(numpy_value, cvx_value, rtol):
                 raise TermCheckError(
                     f"{name}.value disagrees with {name}.expr at a random X of shape {shape}: {numpy_value!r} "
@@ -103,7 +129,7 @@ def check_term(term, shape=(4, 3), params=None, n_points=3, rtol=1e-6, random_st
         ran.append("value")
     if term.degree is not None:
         for X in points:
-            base = term.value(X, **params)
+            base = _call("value", f"{name}.value on an X of shape {shape}", term.value, X, **params)
             for c in (0.5, 3.0):
                 scaled = term.value(c * X, **params)
                 if not _close(scaled, c**term.degree * base, rtol):
@@ -142,7 +168,7 @@ def _check_expr(term, name, shape, params):
         expression, constraints = term.cvx(X, **cvx_params)
     except Exception as exc:  # the user's code: say where it failed
         raise TermCheckError(f"{name}.expr failed on a CVXPY variable of shape {shape}: {exc!r}",
-                             part="expr") from exc
+                             part="expr", raised=True) from exc
     problem = cp.Problem(cp.Minimize(expression), constraints)
     if not problem.is_dcp():
         raise TermCheckError(f"{name}.expr is not convex under CVXPY's rules (DCP): {expression}", part="expr")
@@ -166,7 +192,8 @@ def _expr_value(term, X, params):
 
 def _check_prox(term, name, V, step, params, rtol):
     cp = _cvxpy()
-    Z = np.asarray(term.prox(V, step, **params), dtype=float)
+    Z = np.asarray(_call("prox", f"{name}.prox on a V of shape {V.shape}", term.prox, V, step, **params),
+                   dtype=float)
     if Z.shape != V.shape:
         raise TermCheckError(f"{name}.prox returned shape {Z.shape} for V of shape {V.shape}", part="prox")
     variable = cp.Variable(V.shape)
@@ -180,3 +207,40 @@ def _check_prox(term, name, V, step, params, rtol):
         raise TermCheckError(
             f"{name}.prox(V, step={step}) is not the proximal point: its prox objective is {theirs!r}, the CVXPY "
             f"prox problem's optimum {optimum!r} (distance {distance:.2e} from the CVXPY point)", part="prox")
+
+
+#: Terms that passed, by class and pickled state and shape (bounded).
+_PASSED = collections.OrderedDict()
+_PASSED_MAX = 256
+
+
+def check_term_once(term, shape, full_shape=None):
+    """:func:`check_term` at ``shape`` (small, so that the CVXPY prox
+    problems are cheap), skipped when a term of the same class and state
+    (its pickle) already passed in this process: an estimator refitted in a
+    grid search, on clones of the same term, checks it once.  A term that
+    cannot be pickled is checked every time.
+
+    A term that raises at ``shape`` (one built for a given number of
+    features or tasks) is checked again at ``full_shape``, the shape of the
+    model's variable, and passes if it passes there."""
+    try:
+        key = (type(term), pickle.dumps(term, protocol=pickle.HIGHEST_PROTOCOL))
+    except Exception:  # a user's term holding a lambda, a file...: no fingerprint, no cache
+        key = None
+    shapes = [tuple(shape)] + ([] if full_shape is None or tuple(full_shape) == tuple(shape)
+                               else [tuple(full_shape)])
+    if key is not None and any((*key, s) in _PASSED for s in shapes):
+        return
+    try:
+        check_term(term, shape=shapes[0])
+        passed = shapes[0]
+    except TermCheckError as exc:
+        if not (exc.raised and len(shapes) > 1):
+            raise
+        check_term(term, shape=shapes[1])
+        passed = shapes[1]
+    if key is not None:
+        _PASSED[(*key, passed)] = True
+        if len(_PASSED) > _PASSED_MAX:
+            _PASSED.popitem(last=False)

@@ -36,6 +36,7 @@ __all__ = [
     "PARTITIONS",
     "partition_operators",
     "GenGLOperator",
+    "OperatorNorm",
     "gengl_operator",
     "tensor_operator",
 ]
@@ -167,6 +168,107 @@ class GenGLOperator(Penalty):
                 f"GenGL operator {self.partitions}: {empty.size} of {self.n_groups} groups have an "
                 f"all-zero block of D (first: group {empty[0]})"
             )
+
+
+class OperatorNorm(Penalty):
+    """A penalty of your own in operator form: ``Omega(W) = sum_g ||(D
+    vec(W))_g||_2``, the GenGL form (eq. 8 of the SSMTL paper) for any
+    sparse ``D``.
+
+    A subclass defines :meth:`operator_matrix` (``D`` for a given shape of
+    ``W``, acting on ``vec(W)``, the columns of ``W`` stacked) and sets
+    :attr:`group_size`; the CVXPY expression, the numpy value and what the
+    splitting solvers need (``D``, the projection onto the dual balls) are
+    derived, so no prox is needed.  Exactly one fast solver serves every
+    such term, the primal-dual splitting of
+    :func:`~mtlcvx.solvers.primal_dual_splitting` (or the closed-form ADMM
+    of :func:`~mtlcvx.solvers.admm_task_laplacian` when ``D^T D`` is the
+    identity or the task-fusion Laplacian).
+
+    Attributes
+    ----------
+    group_size : int or None
+        The rows of ``D vec(W)`` come in consecutive groups of this size,
+        each entering by its l2 norm: 1 gives the l1 norm ``||D vec(W)||_1``
+        (a fused lasso), ``k`` a group lasso of ``D vec(W)``, None the l2
+        norm of the whole of ``D vec(W)`` (one group).
+
+    Examples
+    --------
+    Neighbouring tasks (in their order) should have close coefficients,
+    ``sum_t ||w_{t+1} - w_t||_1``:
+
+    >>> import numpy as np, scipy.sparse as sp
+    >>> class TaskChain(OperatorNorm):
+    ...     group_size = 1
+    ...     def operator_matrix(self, shape):
+    ...         d, T = shape
+    ...         diff = sp.diags([-np.ones(T - 1), np.ones(T - 1)], [0, 1], shape=(T - 1, T))
+    ...         return sp.kron(diff, sp.identity(d))
+    >>> TaskChain().value(np.array([[0.0, 1.0, 3.0]]))
+    3.0
+    """
+
+    degree = 1
+    group_size = 1
+
+    def operator_matrix(self, shape):
+        """``D`` (a scipy sparse matrix or an array) with ``prod(shape)``
+        columns, for a ``W`` of this shape."""
+        raise NotImplementedError(f"{type(self).__name__} must define operator_matrix(shape)")
+
+    def at_shape(self, shape):
+        """The operator at this shape, a :class:`GenGLOperator` (built once
+        per shape and kept)."""
+        shape = tuple(int(n) for n in shape)
+        cache = self.__dict__.setdefault("_operators", {})
+        if shape not in cache:
+            cache[shape] = _ShapedOperator(self, shape)
+        return cache[shape]
+
+    def value(self, W):
+        W = np.asarray(W, dtype=float)
+        return self.at_shape(W.shape).value(W)
+
+    def expr(self, W):
+        return self.at_shape(W.shape).expr(W)
+
+    def __getstate__(self):
+        # the operators are rebuilt on demand, not pickled
+        return {key: value for key, value in self.__dict__.items() if key != "_operators"}
+
+
+class _ShapedOperator(GenGLOperator):
+    """An :class:`OperatorNorm` at one shape: its matrix checked once."""
+
+    def __init__(self, source, shape):
+        name = type(source).__name__
+        D = source.operator_matrix(shape)
+        if not (sp.issparse(D) or isinstance(D, np.ndarray)) or np.ndim(D) != 2:
+            raise TypeError(f"{name}.operator_matrix{shape} must return a 2-d scipy sparse matrix or array, got "
+                            f"{type(D).__name__}")
+        size = int(np.prod(shape))
+        if D.shape[1] != size:
+            raise ValueError(f"{name}.operator_matrix{shape} has {D.shape[1]} columns; it acts on vec(W), which "
+                             f"has prod{shape} = {size} entries")
+        group = source.group_size
+        if group is None:
+            group = D.shape[0]
+        elif isinstance(group, bool) or not isinstance(group, (int, np.integer)) or group < 1:
+            raise ValueError(f"{name}.group_size must be a positive integer or None, got {group!r}")
+        if D.shape[0] == 0:
+            raise ValueError(f"{name}.operator_matrix{shape} has no rows")
+        if D.shape[0] % group:
+            raise ValueError(f"{name}.operator_matrix{shape} has {D.shape[0]} rows, not a multiple of "
+                             f"group_size={group}")
+        D = sp.csr_matrix(D, dtype=float)
+        if not np.all(np.isfinite(D.data)):
+            raise ValueError(f"{name}.operator_matrix{shape} has entries that are NaN or infinite")
+        super().__init__(D, group, shape=shape)
+        self.source = source
+
+    def __repr__(self):
+        return f"{self.source!r} at shape {self.shape}"
 
 
 def _ordered_kron(blocks, widths):
