@@ -10,7 +10,7 @@ import importlib
 
 from . import solvers, terms
 from ._errors import (ConvergenceWarning, InaccurateSolutionWarning, ProblemTooLargeError, ReferenceFallbackWarning,
-                      SolverError)
+                      SolverError, VerificationWarning)
 from .data import MultiTaskData
 from .verify import VerificationReport, verify
 
@@ -25,6 +25,7 @@ __all__ = [
     "SolverError",
     "ProblemTooLargeError",
     "ReferenceFallbackWarning",
+    "VerificationWarning",
     "InaccurateSolutionWarning",
     "ConvergenceWarning",
     "STL",

@@ -58,3 +58,10 @@ class ProblemTooLargeError(MemoryError):
 class ReferenceFallbackWarning(UserWarning):
     """An estimator with ``solver="auto"`` found no fast solver for its terms
     and fitted with the CVXPY reference instead (correct, and slower)."""
+
+
+class VerificationWarning(UserWarning):
+    """An estimator asked to check itself (``check=True``) failed
+    :func:`mtlcvx.verify`: its coefficients are not the reference optimum
+    to the stated tolerance (the report, in ``verification_``, says by how
+    much)."""

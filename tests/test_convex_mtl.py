@@ -82,3 +82,12 @@ def test_scikit_learn_conventions(data):
     np.testing.assert_array_equal(again.coef_, fitted.coef_)
     search = mc.model_selection.GridSearch(est, {"penalties": [[(0.5, L21())], [(5.0, L21())]]}, cv=3).fit(data)
     assert search.best_params_["penalties"][0][0] in (0.5, 5.0)
+
+
+def test_a_failed_check_warns_with_the_report(data):
+    est = mc.ConvexMTL([(1.0, L1()), (2.0, NuclearNorm())], check=True, max_iter=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", mc.ConvergenceWarning)
+        with pytest.warns(mc.VerificationWarning, match="failed verification"):
+            est.fit(data)
+    assert not est.verification_.passed

@@ -11,7 +11,7 @@ import numbers
 import warnings
 
 from .. import reference
-from .._errors import ReferenceFallbackWarning
+from .._errors import ReferenceFallbackWarning, VerificationWarning
 from .._validation import Boolean, Options, Real
 from ..solvers import dispatch
 from ..terms import Penalty, TermCheckError
@@ -58,7 +58,9 @@ class ConvexMTL(_SquaredLossEstimator):
         model (its result, with certificate, in ``reference_result_``).
     check : bool, default=False
         After fitting, :func:`mtlcvx.verify` the coefficients against the
-        reference and keep the report as ``verification_``.
+        reference and keep the report as ``verification_``; a failed
+        verification warns (:class:`~mtlcvx.VerificationWarning`, with the
+        report).
     scaling, fit_intercept, tol, max_iter :
         As for the other estimators.
 
@@ -142,8 +144,7 @@ class ConvexMTL(_SquaredLossEstimator):
         try:
             dispatch.select(objective)
         except dispatch.NoFastSolver as exc:
-            warnings.warn(f"ConvexMTL: no fast solver applies, fitting with the CVXPY reference ({exc})",
-                          ReferenceFallbackWarning, stacklevel=4)
+            warnings.warn(f"ConvexMTL fits with the CVXPY reference: {exc}", ReferenceFallbackWarning, stacklevel=4)
             return self._fit_reference(model, params)
         return self._fit_fast(objective, data)
 
@@ -154,3 +155,6 @@ class ConvexMTL(_SquaredLossEstimator):
 
             model, params = self.reference_model(data)
             self.verification_ = verify(self, model, **params)
+            if not self.verification_.passed:
+                warnings.warn(f"ConvexMTL(check=True): the fit failed verification against the reference:\n"
+                              f"{self.verification_}", VerificationWarning, stacklevel=3)

@@ -415,7 +415,7 @@ def select(objective, method=None):
     for solver in SOLVERS:
         if solver.accepts(objective):
             return solver
-    raise NoFastSolver(f"no fast solver applies to {_describe(objective)}; solve it with the reference model")
+    raise NoFastSolver(f"no fast solver applies to {_describe(objective)}")
 
 
 def solve(objective, tol=1e-9, max_iter=20_000, method=None, warn=True, start=None):
