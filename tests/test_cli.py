@@ -352,7 +352,9 @@ def test_bench_quick_rows_meet_the_objective_gap(tmp_path):
     json_path = tmp_path / "bench.json"
     assert main(["bench", "--quick", "--budget", "20", "--json", str(json_path)]) == 0
     rows = json.loads(json_path.read_text())["rows"]
-    assert {row["problem"] for row in rows} == {"L21", "trace", "L21 shared X (peer)", "SG-MTL W-step (set-1)",
+    assert {row["problem"] for row in rows} == {"L21", "trace", "L21 shared X (peer)", "L21, generic path (prox only)",
+                                                "trace, generic path (prox only)", "l1 + trace (two terms, generic)",
+                                                "SG-MTL W-step (set-1)",
                                                 "SSMTL_m (gl scenario)", "BiGMTL lower level (synthetic)",
                                                 "SRML w-step (squared, l2)", "GGMTL lower level (squared)",
                                                 "GGMTL hypergradient: Theorem 1 (sparse solve + adjoint)",
