@@ -19,28 +19,11 @@ from conftest import make_data
 
 import mtlcvx as mc
 from mtlcvx import reference
+from mtlcvx.bench import _ProxOnly as ProxOnly  # a norm as a user declares it: expr, value, prox
 from mtlcvx.solvers import dispatch, primal_dual_splitting, solve_prox_working_set
 from mtlcvx.terms import (L1, L21, NuclearNorm, OperatorNorm, Penalty, SquaredLoss, TermCheckError, check_term,
                           lambda_max, soft_threshold)
 from mtlcvx.terms import checks
-
-
-class ProxOnly(Penalty):
-    """A built-in norm as a user writes it: expression, value, prox, nothing else."""
-
-    degree = 1
-
-    def __init__(self, norm):
-        self.norm = norm
-
-    def expr(self, W):
-        return self.norm.expr(W)
-
-    def value(self, W):
-        return self.norm.value(W)
-
-    def prox(self, V, step):
-        return self.norm.prox(V, step)
 
 
 class ShiftedL1(Penalty):
