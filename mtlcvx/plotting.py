@@ -37,7 +37,11 @@ def _pyplot():
 
 
 def _is_membership(M):
-    return M.min() >= 0 and M.max() <= 1
+    # entries in [0, 1] alone would take an all-zero W (a large penalty) or a small non-negative W for a
+    # membership: a membership's columns (tasks) also lie on the simplex
+    if not (M.size and M.min() >= 0 and M.max() <= 1):
+        return False
+    return bool(np.allclose(M.sum(axis=0), 1.0) or np.allclose(M.sum(axis=1), 1.0))
 
 
 def _integer_ticks(ax):
@@ -87,8 +91,8 @@ def plot_heatmaps(matrices, path, title=None, xlabel="task", shared_scale=False)
 def heatmaps_figure(matrices, title=None, xlabel="task", shared_scale=False):
     """Side-by-side heat maps, one panel per matrix; returns the figure.
 
-    Matrices with entries in ``[0, 1]`` are drawn as memberships ``U``
-    (rows = groups) with one grey colorbar; others as weights ``W`` (rows =
+    Matrices with entries in ``[0, 1]`` whose columns (or rows) sum to 1
+    are drawn as memberships ``U`` (rows = groups) with one grey colorbar; others as weights ``W`` (rows =
     features), each with its own colorbar or, with ``shared_scale=True``,
     one scale and one colorbar for all so that magnitudes compare.
 

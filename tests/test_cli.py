@@ -233,6 +233,11 @@ def test_mixed_figure_has_a_colorbar_per_weight_panel_and_one_for_memberships():
     assert _ticks_in_view(group_axis.get_yticks(), group_axis.get_ylim()) == [0, 1, 2]
 
 
+def test_an_all_zero_or_small_non_negative_W_is_drawn_as_weights_not_memberships():
+    fig = heatmaps_figure({"zero W": np.zeros((6, 4)), "small W": np.full((6, 4), 0.01)})
+    assert all(ax.get_ylabel() == "feature" for ax in _panels(fig))
+
+
 def test_memberships_figure_stacks_panels_over_the_same_tasks():
     rng = np.random.default_rng(0)
     fig = memberships_figure({"N = 2": rng.dirichlet(np.ones(2), size=30).T,

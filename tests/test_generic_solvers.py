@@ -68,6 +68,16 @@ class ColumnNorms(OperatorNorm):
         self._d = d
 
 
+class TaskDifferences(OperatorNorm):
+    """``sum_t ||w_{t+1} - w_t||_2``: groups of d rows, whatever d is."""
+
+    def group_size(self, shape):
+        return shape[0]
+
+    def operator_matrix(self, shape):
+        return TaskChain().operator_matrix(shape)
+
+
 class WholeNorm(OperatorNorm):
     """``||W||_F`` (one group)."""
 
@@ -137,8 +147,9 @@ def test_the_working_set_leaves_the_start_unchanged(wide):
     [(1.0, TaskChain()), (2.0, L21())],
     [(0.5, TaskChain()), (0.5, L1()), (0.3, mc.terms.SquaredFrobenius())],
     [(1.0, ColumnNorms(8))],
+    [(2.0, TaskDifferences())],
     [(3.0, WholeNorm())],
-], ids=["l1+trace", "three proxes", "chain", "chain+l21", "chain+l1+ridge", "columns", "frobenius"])
+], ids=["l1+trace", "three proxes", "chain", "chain+l21", "chain+l1+ridge", "columns", "differences", "frobenius"])
 def test_the_primal_dual_splitting_reaches_the_reference_optimum(penalties):
     data = make_data(d=8, T=5, n=15, seed=7)
     est = mc.ConvexMTL(penalties, fit_intercept=False, tol=1e-10)
@@ -188,6 +199,7 @@ def test_operator_norms_agree_with_their_closed_forms():
     assert TaskChain().value(W) == pytest.approx(np.abs(np.diff(W, axis=1)).sum())
     assert ColumnNorms(5).value(W) == pytest.approx(np.linalg.norm(W, axis=0).sum())
     assert WholeNorm().value(W) == pytest.approx(np.linalg.norm(W))
+    assert TaskDifferences().value(W) == pytest.approx(np.linalg.norm(np.diff(W, axis=1), axis=0).sum())
     for term in (TaskChain(), ColumnNorms(4), WholeNorm()):
         assert "operator" in check_term(term, shape=(4, 3))
 

@@ -187,11 +187,13 @@ class OperatorNorm(Penalty):
 
     Attributes
     ----------
-    group_size : int or None
+    group_size : int, None, or a method ``group_size(shape)``
         The rows of ``D vec(W)`` come in consecutive groups of this size,
         each entering by its l2 norm: 1 gives the l1 norm ``||D vec(W)||_1``
         (a fused lasso), ``k`` a group lasso of ``D vec(W)``, None the l2
-        norm of the whole of ``D vec(W)`` (one group).
+        norm of the whole of ``D vec(W)`` (one group).  A method returns it
+        for a shape of ``W`` (groups of ``d`` rows: one l2 norm per task
+        difference, say).
 
     Examples
     --------
@@ -252,6 +254,8 @@ class _ShapedOperator(GenGLOperator):
             raise ValueError(f"{name}.operator_matrix{shape} has {D.shape[1]} columns; it acts on vec(W), which "
                              f"has prod{shape} = {size} entries")
         group = source.group_size
+        if callable(group):
+            group = group(shape)
         if group is None:
             group = D.shape[0]
         elif isinstance(group, bool) or not isinstance(group, (int, np.integer)) or group < 1:
