@@ -64,7 +64,7 @@ __all__ = ["SGMTL", "sgmtl_u_gradient", "sgmtl_u_objective", "fusion_penalty", "
 REASSIGN = ("refit", "fixed", "none")
 
 #: Majorise-minimise steps of the re-fit of a moved task's weights (from zero).
-REFIT_STEPS = 2
+REFIT_STEPS = 1
 
 
 def fusion_penalty(U, mu):
@@ -251,15 +251,15 @@ class _RefitMoves:
         / (2 a_j)`` (power 1), which lowers the task's part of the objective.
         A feature the group does not use (``base_j = 0``) stays at 0."""
         active = base > 0
-        G = self.G[np.ix_(tasks, features, features)] * (active[:, :, None] & active[:, None, :])
+        G = self.G[np.ix_(tasks, features, features)]
+        if not active.all():
+            G *= active[:, :, None] & active[:, None, :]
         diagonal = np.arange(len(features))
         w = np.zeros(base.shape)
-        for _ in range(n_steps):
+        for step in range(n_steps):
             a = np.sqrt(base + w * w)
             with np.errstate(divide="ignore", invalid="ignore"):
                 c = lam_h * (a.sum(axis=1, keepdims=True) / a if power == 2 else 0.5 / a)
-            M = G.copy()
-            M[:, diagonal, diagonal] += np.where(active, 2.0 * c, 1.0)
             if self.logistic:
                 # the quadratic bound of the logistic loss at w (curvature s X^T X / 4)
                 rhs = np.einsum("kij,kj->ki", G, w)
@@ -269,6 +269,8 @@ class _RefitMoves:
                     rhs[i] += self.s[t] * X.T @ (y * expit(-y * (X @ w[i])))
             else:
                 rhs = self.b[np.ix_(tasks, features)]
+            M = G.copy() if step < n_steps - 1 else G  # the last step may overwrite G
+            M[:, diagonal, diagonal] += np.where(active, 2.0 * c, 1.0)
             w = np.linalg.solve(M, np.where(active, rhs, 0.0)[..., None])[..., 0]
         return w
 
@@ -426,12 +428,14 @@ class SGMTL(LinearMultiTaskModel):
         Task moves in each U-step after projected gradient, each accepted
         only when it lowers the objective.  ``"fixed"``: single tasks moved
         to one group with ``W`` fixed (:func:`reassign_tasks`).
-        ``"refit"``: those, then (from the second alternation on, once ``W``
-        comes from a W-step) one sweep of moves with the moved task's
-        weights re-fitted (:func:`move_tasks_refit`), which also changes the
-        moved tasks' columns of ``W``; without it a task assigned to the
-        wrong group early keeps weights fitted to that group and stays
-        there (docs/sgmtl.md, group recovery).  ``"none"``: projected
+        ``"refit"``: those, and then the restart with the lowest objective
+        goes on: whenever an alternation has changed the objective by less
+        than ``tol``, the next U-step starts with a sweep of moves with the
+        moved task's weights re-fitted (:func:`move_tasks_refit`, which also
+        changes the moved tasks' columns of ``W``); it stops when such a
+        sweep moves no task.  Without it a task
+        assigned to the wrong group early keeps weights fitted to that
+        group and stays there (docs/sgmtl.md, group recovery).  ``"none"``: projected
         gradient only, the paper's U-step.
     random_state : int, RandomState or None
     n_jobs : int or None, default=None
@@ -526,11 +530,6 @@ class SGMTL(LinearMultiTaskModel):
 
         return solve
 
-    def _task_moves(self, data):
-        """The U-step's moves with re-fitted weights (``reassign="refit"``),
-        or None."""
-        return _RefitMoves(data, self.loss, self.scaling) if self.reassign == "refit" else None
-
     def _objective_parts(self, data, W, U):
         loss = make_loss(self.loss, self.scaling)
         return loss.value(W, data) + sgmtl_u_objective(W, U, self._lam_vector(), self.mu, self.regularizer)
@@ -549,12 +548,19 @@ class SGMTL(LinearMultiTaskModel):
         rng = check_random_state(self.random_state)
         starts = [rng.dirichlet(np.ones(self.n_groups), size=data.n_tasks).T for _ in range(self.n_init)]
         W_init = self._initial_W(data)
+        w_step = None
         if self.n_jobs in (None, 1) or self.n_init == 1:
             # one W-step solver for every restart: the reference compiles once
-            w_step, moves = self._w_step_solver(data), self._task_moves(data)
-            runs = [self._restart(data, U, W_init, w_step, moves) for U in starts]
+            w_step = self._w_step_solver(data)
+            runs = [self._restart(data, U, W_init, w_step) for U in starts]
         else:
             runs = run_parallel((delayed(_restart_in_worker)(self, data, U, W_init) for U in starts), self.n_jobs)
+        best = int(np.argmin([path[-1] for _, _, path, _, _ in runs]))
+        W, U, path, n_iter, converged = runs[best]
+        if self.reassign == "refit" and converged and n_iter < self.max_iter:
+            # the restart with the lowest objective goes on, with moves of tasks and their weights
+            moves = _RefitMoves(data, self.loss, self.scaling)
+            runs[best] = self._restart(data, U, W, w_step or self._w_step_solver(data), moves, path, n_iter)
         self.restart_objectives_ = [path[-1] for _, _, path, _, _ in runs]
         W, U, path, n_iter, converged = runs[int(np.argmin(self.restart_objectives_))]
         if not converged:
@@ -571,26 +577,37 @@ class SGMTL(LinearMultiTaskModel):
         self.objective_ = path[-1]
         return W, n_iter
 
-    def _restart(self, data, U, W, w_step, moves=None):
+    def _restart(self, data, U, W, w_step, moves=None, path=None, n_done=0):
         """One run of Algorithm 1 from memberships ``U`` and weights ``W``:
-        ``(W, U, objective path, n_iter, converged)``.  ``moves``: the
-        :class:`_RefitMoves` of ``data`` (``reassign="refit"``)."""
+        ``(W, U, objective path, n_iter, converged)``.
+
+        With ``moves`` (the :class:`_RefitMoves` of ``data``), the run goes on
+        from a converged one (its ``path`` and ``n_done`` alternations): each
+        U-step starts with one sweep of moves with re-fitted weights when the
+        alternation before it changed the objective by less than ``tol``,
+        and the run stops when such a sweep moves no task (the state is then
+        unchanged)."""
         lam = self._lam_vector()
-        path = [self._objective_parts(data, W, U)]
+        sweep = moves is not None
+        path = [self._objective_parts(data, W, U)] if path is None else list(path)
         step = None
-        for n_iter in range(1, self.max_iter + 1):
+        n_iter = n_done
+        for n_iter in range(n_done + 1, self.max_iter + 1):
+            if sweep:
+                W_moved, U_moved, n_moved = moves(W, U, lam, self.mu, self.regularizer)
+                if not n_moved:
+                    return W, U, path, n_iter - 1, True
+                W, U = W_moved, U_moved
             U, step = u_step(W, U, lam, self.mu, self.regularizer, self.ustep_iter, step)
             if self.reassign != "none":
                 U, _ = reassign_tasks(W, U, lam, self.mu, self.regularizer)
-            if moves is not None and n_iter > 1:
-                # from the second alternation: W is then the W-step's, fitted to the groups
-                W, U, _ = moves(W, U, lam, self.mu, self.regularizer)
             path.append(self._objective_parts(data, W, U))
             W = w_step(U, W)
             path.append(self._objective_parts(data, W, U))
             # relative, so that the fit does not depend on the scale of the data (max(1, .) stopped every
             # fit on targets at 1e-8 after one alternation)
-            if abs(path[-3] - path[-1]) <= self.tol * abs(path[-1]):
+            sweep = abs(path[-3] - path[-1]) <= self.tol * abs(path[-1])
+            if sweep and moves is None:
                 return W, U, path, n_iter, True
         return W, U, path, n_iter, False
 
@@ -609,4 +626,4 @@ class SGMTL(LinearMultiTaskModel):
 
 def _restart_in_worker(estimator, data, U, W):
     # the W-step solver is a closure (not picklable): each worker builds its own
-    return estimator._restart(data, U, W, estimator._w_step_solver(data), estimator._task_moves(data))
+    return estimator._restart(data, U, W, estimator._w_step_solver(data))
