@@ -399,17 +399,19 @@ def test_refit_moves_never_increase_the_objective(regularizer, loss):
     assert total >= 1
 
 
+@pytest.mark.parametrize("n", [10, 4], ids=["n>d", "n<d"])
 @pytest.mark.parametrize("loss", ["squared", "logistic"])
 @pytest.mark.parametrize("power", [2, 1])
-def test_refit_majorise_minimise_reaches_the_task_subproblem_minimum(power, loss):
+def test_refit_majorise_minimise_reaches_the_task_subproblem_minimum(power, loss, n):
     """The re-fit of one task joining a group is majorise-minimise on
     ``L_t(w) + lam (sum_j sqrt(base_j + w_j^2))^power``; iterated, it reaches
-    the minimum that CVXPY finds (relative 1e-6)."""
+    the minimum that CVXPY finds (relative 1e-6), in the d x d form and in the
+    n x n one (fewer samples than features)."""
     from mtlcvx.models.sgmtl import _RefitMoves
 
     rng = np.random.default_rng(12)
-    X, base = rng.normal(size=(10, 6)), rng.uniform(0.05, 2.0, size=6)
-    y = X @ rng.normal(size=6) + 0.3 * rng.normal(size=10)
+    X, base = rng.normal(size=(n, 6)), rng.uniform(0.05, 2.0, size=6)
+    y = X @ rng.normal(size=6) + 0.3 * rng.normal(size=n)
     if loss == "logistic":
         y = np.sign(y)
     data = mc.MultiTaskData([X, X], [y, y])

@@ -37,6 +37,13 @@ Algorithm 1 (alternating minimisation):
   duality gap and is held to the reference by the tests).  We do not use
   the paper's coordinate descent (7)-(8): a scalar loop in Python is slow,
   and the ADMM solves the same convex problem exactly.
+* **Task moves** (ours): after projected gradient, single tasks moved to one
+  group with ``W`` fixed (:func:`reassign_tasks`); and, once the restart with
+  the lowest objective has converged, moves of a task *with its weights
+  re-fitted* (:func:`move_tasks_refit`) whenever the alternation stalls.
+  With ``W`` fixed, a task put in a wrong group early keeps weights fitted
+  to that group's features and every move looks costly (issue 14;
+  docs/sgmtl.md, group recovery).
 """
 
 import warnings
@@ -53,7 +60,7 @@ from .._parallel import run_parallel
 from .._validation import Integer, NJobs, Options, Real, RealArray
 from ..solvers import dispatch, project_columns_to_simplex, ridge_closed_form
 from ..terms import SGMTL_REGULARIZERS, ScaledGroupNorms, make_loss, sgmtl_weights
-from ..terms.losses import LogisticLoss
+from ..terms.losses import LogisticLoss, pad_tasks
 from .base import LinearMultiTaskModel
 from .baselines import refuse_separable
 
@@ -213,8 +220,10 @@ def reassign_tasks(W, U, lam, mu=0.0, regularizer="sqrt", max_sweeps=20):
 
 
 class _RefitMoves:
-    """Task moves with the moved task's weights re-fitted: the data part
-    (per-task Gram matrices), built once per fit.  See :func:`move_tasks_refit`."""
+    """Task moves with the moved task's weights re-fitted: the data, padded
+    once per fit (and the Gram matrices ``X_t^T X_t`` when no task has fewer
+    samples than features, as the W-step's ADMM keeps them).  See
+    :func:`move_tasks_refit`."""
 
     def __init__(self, data, loss="squared", scaling="sum"):
         self.logistic = loss == "logistic"
@@ -224,10 +233,10 @@ class _RefitMoves:
             self.ys = [LogisticLoss.signed_labels(y, t) for t, y in enumerate(data.ys)]
         else:
             self.ys = [np.asarray(y, dtype=float) for y in data.ys]
-        # the squared loss's Hessian s X^T X; for the logistic loss its bound s X^T X / 4
-        curvature = 0.25 if self.logistic else 1.0
-        self.G = np.stack([curvature * s_t * (X.T @ X) for X, s_t in zip(self.Xs, self.s)])
-        self.b = np.stack([s_t * (X.T @ y) for X, y, s_t in zip(self.Xs, self.ys, self.s)])
+        # the squared loss's Hessian is s X^T X; the logistic loss's is bounded by s X^T X / 4
+        self.curvature = self.s * (0.25 if self.logistic else 1.0)
+        self.X, self.Y = pad_tasks(self.Xs, self.ys)
+        self.gram = self.X.transpose(0, 2, 1) @ self.X if self.X.shape[1] >= self.X.shape[2] else None
 
     def losses(self, C):
         """Loss of task ``t`` at each row of ``C[t]`` (``T x K x d``): ``T x K``."""
@@ -247,31 +256,43 @@ class _RefitMoves:
         + w_j^2)``, ``(sum_j a_j)^2 <= sum_j a_j^2 / eta_j`` for ``eta`` on the
         simplex (equality at ``eta_j = a_j / sum a``) and ``a_j <= (a_j^2 /
         eta_j + eta_j) / 2`` (equality at ``eta_j = a_j``): each step is a
-        ridge regression with weights ``lam sum(a) / a_j`` (power 2) or ``lam
-        / (2 a_j)`` (power 1), which lowers the task's part of the objective.
-        A feature the group does not use (``base_j = 0``) stays at 0."""
+        ridge regression with weights ``c_j = lam sum(a) / a_j`` (power 2) or
+        ``lam / (2 a_j)`` (power 1), on the working response ``z`` (``y``; for
+        the logistic loss ``X w + 4 y sigmoid(-y X w)``, its quadratic bound),
+        which lowers the task's part of the objective.  A feature the group
+        does not use (``base_j = 0``) stays at 0.  Solved in the ``m x m``
+        form ``(s X^T X + 2 diag(c)) w = s X^T z``, or, with fewer samples
+        than features, in the ``n x n`` one ``w = E X^T (I / s + X E X^T)^{-1}
+        z``, ``E = diag(1 / (2 c))``."""
         active = base > 0
-        G = self.G[np.ix_(tasks, features, features)]
-        if not active.all():
-            G *= active[:, :, None] & active[:, None, :]
-        diagonal = np.arange(len(features))
+        X = self.X[tasks][:, :, features]  # (k, n, m); padded rows are zero
+        Xt = X.transpose(0, 2, 1)
+        Y = self.Y[tasks]
+        s = self.curvature[tasks]
+        dual = X.shape[1] < X.shape[2]
+        if not dual:
+            G = self.gram[np.ix_(tasks, features, features)] if self.gram is not None else Xt @ X
+            G = s[:, None, None] * G * (active[:, :, None] & active[:, None, :])
         w = np.zeros(base.shape)
-        for step in range(n_steps):
+        for _ in range(n_steps):
             a = np.sqrt(base + w * w)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                c = lam_h * (a.sum(axis=1, keepdims=True) / a if power == 2 else 0.5 / a)
             if self.logistic:
-                # the quadratic bound of the logistic loss at w (curvature s X^T X / 4)
-                rhs = np.einsum("kij,kj->ki", G, w)
-                for i, t in enumerate(tasks):
-                    X = self.Xs[t][:, features]
-                    y = self.ys[t]
-                    rhs[i] += self.s[t] * X.T @ (y * expit(-y * (X @ w[i])))
+                Xw = (X @ w[..., None])[..., 0]
+                z = Xw + 4.0 * Y * expit(-Y * Xw)
             else:
-                rhs = self.b[np.ix_(tasks, features)]
-            M = G.copy() if step < n_steps - 1 else G  # the last step may overwrite G
-            M[:, diagonal, diagonal] += np.where(active, 2.0 * c, 1.0)
-            w = np.linalg.solve(M, np.where(active, rhs, 0.0)[..., None])[..., 0]
+                z = Y
+            # 1 / (2 c_j), 0 where the group does not use the feature (and w = 0 if it uses none)
+            scale = 2.0 * lam_h * a.sum(axis=1, keepdims=True) if power == 2 else np.full((len(a), 1), lam_h)
+            E = np.divide(a, scale, out=np.zeros_like(a), where=scale > 0)
+            if dual:
+                K = (X * E[:, None, :]) @ Xt
+                K[:, np.arange(K.shape[1]), np.arange(K.shape[1])] += 1.0 / s[:, None]
+                w = E * (Xt @ np.linalg.solve(K, z[..., None]))[..., 0]
+            else:
+                with np.errstate(divide="ignore"):
+                    M = G + np.where(active, 1.0 / E, 1.0)[:, :, None] * np.eye(len(features))
+                rhs = np.where(active, s[:, None] * (Xt @ z[..., None])[..., 0], 0.0)
+                w = np.linalg.solve(M, rhs[..., None])[..., 0]
         return w
 
     def __call__(self, W, U, lam, mu=0.0, regularizer="sqrt", n_steps=REFIT_STEPS):
@@ -425,18 +446,18 @@ class SGMTL(LinearMultiTaskModel):
     ustep_iter : int, default=50
         Projected-gradient iterations per U-step.
     reassign : {"refit", "fixed", "none"}, default="refit"
-        Task moves in each U-step after projected gradient, each accepted
+        Task moves in the U-step after projected gradient, each accepted
         only when it lowers the objective.  ``"fixed"``: single tasks moved
-        to one group with ``W`` fixed (:func:`reassign_tasks`).
-        ``"refit"``: those, and then the restart with the lowest objective
-        goes on: whenever an alternation has changed the objective by less
-        than ``tol``, the next U-step starts with a sweep of moves with the
-        moved task's weights re-fitted (:func:`move_tasks_refit`, which also
-        changes the moved tasks' columns of ``W``); it stops when such a
-        sweep moves no task.  Without it a task
-        assigned to the wrong group early keeps weights fitted to that
-        group and stays there (docs/sgmtl.md, group recovery).  ``"none"``: projected
-        gradient only, the paper's U-step.
+        to one group with ``W`` fixed (:func:`reassign_tasks`), the
+        behaviour before issue 14.  ``"refit"``: those, and then the restart
+        with the lowest objective goes on: whenever an alternation has
+        changed the objective by less than ``tol``, the next U-step starts
+        with a sweep of moves of tasks with their weights re-fitted
+        (:func:`move_tasks_refit`, which also changes the moved tasks'
+        columns of ``W``), and it stops when such a sweep moves no task.
+        Without these, a task put in a wrong group early keeps weights
+        fitted to that group and stays there (docs/sgmtl.md, group
+        recovery).  ``"none"``: projected gradient only, the paper's U-step.
     random_state : int, RandomState or None
     n_jobs : int or None, default=None
         Restarts run in parallel through joblib (``-1``: all cores).  The
