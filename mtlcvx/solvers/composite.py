@@ -43,7 +43,7 @@ from .apg import accelerated_proximal_gradient
 from .least_squares import (curvature_spread, metric_lipschitz, norm_penalized_gap, relative_gap,
                             ridge_closed_form, row_metric)
 
-__all__ = ["solve_norm_penalized", "solve_row_separable", "ADMM_SPREAD"]
+__all__ = ["solve_norm_penalized", "solve_row_separable", "next_working_set", "ADMM_SPREAD"]
 
 GAP = "relative duality gap"
 
@@ -144,6 +144,31 @@ def solve_norm_penalized(ls, norm, W0, ridge=0.0, tol=1e-9, max_iter=20_000, war
     return W, info
 
 
+def next_working_set(scores, W, size, stalled):
+    """The next working set of rows of ``W``: its support, then the rows of
+    highest ``scores`` (a violation of optimality per row), ``size`` of them
+    at least, and twice the support; doubled when the last set ``stalled``
+    (did not halve the optimality measure).
+
+    Returns
+    -------
+    rows : ndarray or None
+        Sorted row indices; None when the set would hold half the rows or
+        more, which saves little per iteration: go full.
+    size : int
+    """
+    d = len(scores)
+    support = np.flatnonzero(np.any(W != 0, axis=1))
+    scores = np.array(scores, dtype=float, copy=True)
+    scores[support] = np.inf
+    if stalled:
+        size *= 2
+    size = min(d, max(size, 2 * len(support)))
+    if 2 * size >= d:
+        return None, d
+    return np.sort(np.argpartition(-scores, size - 1)[:size]), size
+
+
 def solve_row_separable(ls, norm, W0, ridge=0.0, tol=1e-9, max_iter=20_000, initial_size=16, warn=True):
     """Working-set solver for norms separable over the rows of ``W``
     (``L21``, ``L1``): ``row_dual_norms`` gives the dual norm of each row,
@@ -181,16 +206,8 @@ def solve_row_separable(ls, norm, W0, ridge=0.0, tol=1e-9, max_iter=20_000, init
             return W, SolverInfo(n_iter, True, criterion, GAP, name, algorithm="APG in the Jacobi row metric")
         if n_iter >= max_iter:
             break
-        scores = norm.row_dual_norms(grad)
-        support = np.flatnonzero(np.any(W != 0, axis=1))
-        scores[support] = np.inf
-        if criterion > 0.5 * previous:
-            size *= 2  # the last set did not halve the gap: let more rows in
-        size = min(d, max(size, 2 * len(support)))
-        if 2 * size >= d:
-            # half the rows or more save little per iteration: go full
-            size = d
-        rows = np.sort(np.argpartition(-scores, size - 1)[:size]) if size < d else np.arange(d)
+        rows, size = next_working_set(norm.row_dual_norms(grad), W, size, stalled=criterion > 0.5 * previous)
+        rows = np.arange(d) if rows is None else rows
         # inner accuracy follows the outer gap (as celer does): early sets
         # are solved roughly, the full problem to tol / 10
         inner_tol = tol / 10 if size == d else max(tol / 10, 0.1 * criterion)

@@ -231,6 +231,7 @@ class GapAPG(_OneNorm):
 
 class _Operators(FastSolver):
     def _operators(self, objective):
+        """``(term, component index)`` for every penalty."""
         index = {name: l for l, name in enumerate(objective.names)}
         return [(term, index[name]) for term, name in objective.penalties]
 
@@ -345,15 +346,14 @@ class PrimalDual(_Operators):
                 "or with prox, or smooth")
 
     def _kinds(self, objective):
-        index = {name: l for l, name in enumerate(objective.names)}
         kinds = {"operator": [], "prox": [], "smooth": []}
-        for term, name in objective.penalties:
+        for term, component in self._operators(objective):
             caps = _caps(term)
             kind = ("operator" if "operator" in caps else "smooth" if _is_smooth(term)
                     else "prox" if "prox" in caps else None)
             if kind is None:
                 return None
-            kinds[kind].append((term, index[name]))
+            kinds[kind].append((term, component))
         return kinds
 
     def accepts(self, objective):

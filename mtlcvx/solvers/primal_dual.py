@@ -96,7 +96,7 @@ def operator_norm_squared(penalties, n_components, n_identity=None):
 class _OperatorBlock:
     """``gamma sum_g ||(D x)_g||_2``: ``K = D``, the dual prox a projection."""
 
-    def __init__(self, op, component, F):
+    def __init__(self, op, component):
         self.op, self.component = op, component
         self.size = op.D.shape[0]
 
@@ -167,7 +167,7 @@ def primal_dual_splitting(datafit, n_components, operators=(), proxed=(), smooth
         # scaled features)
         components = least_squares_components(datafit, n_components)
         return components.transpose(0, 2, 1).reshape(n_components, -1), SolverInfo(1, True, 0.0, "closed form", NAME)
-    blocks = ([_OperatorBlock(op, l, F) for op, l in operators] + [_ProxBlock(term, l, F) for term, l in proxed])
+    blocks = ([_OperatorBlock(op, l) for op, l in operators] + [_ProxBlock(term, l, F) for term, l in proxed])
     size = F.d * F.T
     X = np.zeros((n_components, size)) if x0 is None else np.array(x0, dtype=float, copy=True)
     identities = [sum(1 for _, l in proxed if l == c) for c in range(n_components)]

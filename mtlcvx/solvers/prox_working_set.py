@@ -37,6 +37,7 @@ import numpy as np
 
 from ._common import SolverInfo, not_converged
 from .apg import accelerated_proximal_gradient, gradient_mapping_norm
+from .composite import next_working_set
 
 __all__ = ["solve_prox_working_set"]
 
@@ -127,17 +128,11 @@ def solve_prox_working_set(ls, penalty, W0, ridge=0.0, tol=1e-9, max_iter=20_000
             return W, SolverInfo(n_iter, True, criterion, CRITERION, NAME, algorithm="APG on a prox working set")
         if n_iter >= max_iter:
             break
-        scores = np.linalg.norm(residual, axis=1)
         # the rows W+ would switch on are ranked by their residual, not all taken: from W = 0 at a tenth of
         # lam_max the first prox step switches on most rows of a row-sparse solution's problem
-        support = np.flatnonzero(np.any(W != 0, axis=1))
-        scores[support] = np.inf
-        if criterion > 0.5 * previous:
-            size *= 2
-        size = min(d, max(size, 2 * len(support)))
-        if 2 * size >= d:
+        rows, size = next_working_set(np.linalg.norm(residual, axis=1), W, size, stalled=criterion > 0.5 * previous)
+        if rows is None:
             return full_apg(W, n_iter, "APG (the working set grew to half the features)")
-        rows = np.sort(np.argpartition(-scores, size - 1)[:size])
         sub = ls.restrict(rows)
         L_sub = sub.lipschitz() + 2.0 * ridge
         L_sub = L_sub if L_sub > 0 else 1.0
