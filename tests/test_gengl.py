@@ -226,3 +226,31 @@ def test_feature_fusion_uses_the_primal_dual_path_and_is_exact():
     assert est.solver_info_.criterion_name == "relative primal-dual residual"
     model, params = est.reference_model(data)
     assert mc.verify(est, model, **params).passed
+
+
+def test_gengl_scenario_tuple_draws_every_set_from_the_same_weights():
+    """``n_samples`` as a tuple: training, validation and test sets from one
+    ``W*`` (which depends on ``random_state`` only); the first set is the
+    single-set draw."""
+    from mtlcvx.datasets import make_gengl_scenario
+
+    single, W, components = make_gengl_scenario("rmtfl", n_samples=50, random_state=3)
+    (train, val, test), W2, components2 = make_gengl_scenario("rmtfl", n_samples=(50, 20, 30), random_state=3)
+    assert np.array_equal(W, W2) and np.array_equal(components, components2)
+    assert np.allclose(W, components.sum(0))
+    assert all(np.array_equal(a, b) for a, b in zip(single.Xs + single.ys, train.Xs + train.ys))
+    assert val.n_samples == [20] * 30 and test.n_samples == [30] * 30
+    assert not np.allclose(val.Xs[0], train.Xs[0][:20])
+    # the noise is N(0, 0.01): the residual of the true W has standard deviation 0.1
+    residual = np.concatenate([y - X @ W[:, t] for t, (X, y) in enumerate(zip(test.Xs, test.ys))])
+    assert 0.08 < residual.std() < 0.12
+
+
+@pytest.mark.parametrize("kwargs, word", [(dict(n_samples=0), "n_samples"), (dict(n_samples=(50, 2.5)), "n_samples"),
+                                          (dict(n_samples=()), "n_samples"), (dict(noise=-1.0), "noise"),
+                                          (dict(name="lasso"), "name")])
+def test_gengl_scenario_bad_arguments(kwargs, word):
+    from mtlcvx.datasets import make_gengl_scenario
+
+    with pytest.raises(ValueError, match=word):
+        make_gengl_scenario(**{"name": "gl", **kwargs})

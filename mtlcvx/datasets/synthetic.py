@@ -76,6 +76,8 @@ def make_group_sparse(
     support_size=None,
     overlap=0.0,
     noise=0.7,
+    weight_std=1.0,
+    shared_weights=False,
     random_state=None,
 ):
     """Tasks in groups that share a sparsity pattern (the SG-MTL setting).
@@ -86,10 +88,30 @@ def make_group_sparse(
     so consecutive groups share a fraction ``overlap`` of their features
     (with ``overlap=0`` and the default ``support_size = n_features //
     n_groups`` the blocks tile the features: Figure 4(a) of the SG-MTL
-    paper).  On its group's block each task has its own i.i.d. N(0, 1)
-    weights ("setting the non-zero parts to a random vector with unit
-    variance"); elsewhere zeros.  ``X_t`` is standard normal and ``y_t =
-    X_t w_t + noise * eps``.
+    paper).  On its group's block each task has i.i.d. N(0, ``weight_std``^2)
+    weights, its own (``shared_weights=False``) or one vector drawn per
+    group and copied to each of its tasks (``shared_weights=True``); elsewhere
+    zeros.  The paper's "setting the non-zero parts to a random vector w with
+    unit variance" is ``weight_std=1`` (entries of unit variance) or
+    ``weight_std = 1 / sqrt(support_size)`` (the vector's total variance
+    ``E ||w||^2 = 1``).  ``X_t`` is standard normal and ``y_t = X_t w_t +
+    noise * eps``.
+
+    Parameters
+    ----------
+    n_tasks, n_groups, n_features, n_samples : int
+        ``T``, ``N``, ``d`` and ``n_t`` (the same for every task).
+    support_size : int, optional
+        ``s``, the features per group (default ``n_features // n_groups``).
+    overlap : float in [0, 1)
+        Fraction of a block shared with the next group's block.
+    noise : float
+        Standard deviation of the Gaussian noise ``eps``.
+    weight_std : float
+        Standard deviation of each non-zero weight.
+    shared_weights : bool
+        One weight vector per group (``True``) or per task.
+    random_state : int, RandomState or None
 
     Returns
     -------
@@ -112,10 +134,15 @@ def make_group_sparse(
         )
     rng = check_random_state(random_state)
     groups = np.repeat(np.arange(n_groups), int(np.ceil(n_tasks / n_groups)))[:n_tasks]
+    if weight_std < 0:
+        raise ValueError(f"weight_std must be >= 0, got {weight_std}")
     W = np.zeros((n_features, n_tasks))
+    # with shared_weights=False the draws are in the order they always were,
+    # so the data for given (noise, random_state) do not change
+    group_weights = [rng.standard_normal(support_size) for _ in range(n_groups)] if shared_weights else None
     for t, g in enumerate(groups):
         rows = slice(g * stride, g * stride + support_size)
-        W[rows, t] = rng.standard_normal(support_size)
+        W[rows, t] = weight_std * (group_weights[g] if shared_weights else rng.standard_normal(support_size))
     Xs, ys = [], []
     for t in range(n_tasks):
         X = rng.standard_normal((n_samples, n_features))
@@ -164,15 +191,27 @@ def make_gengl_scenario(name, n_samples=50, noise=0.1, random_state=None):
     Reading: ``N(0, v)`` is taken as variance ``v`` (standard deviation
     ``sqrt(3)`` for the weights, 0.1 for the noise).
 
+    Parameters
+    ----------
+    n_samples : int or tuple of int
+        Samples per task; a tuple draws one data set per entry (training,
+        validation, test...) from the same weights.  The weights depend on
+        ``random_state`` only, not on ``n_samples``.
+
     Returns
     -------
-    data : MultiTaskData
+    data : MultiTaskData, or a tuple of them when ``n_samples`` is a tuple
     W : ndarray (p, m)
     components : ndarray (h, p, m)
         The true components (``h = 1`` for ``"gl"``).
     """
     if name not in GENGL_SCENARIOS:
         raise ValueError(f"name must be one of {GENGL_SCENARIOS}, got {name!r}")
+    sizes = (n_samples,) if np.ndim(n_samples) == 0 else tuple(n_samples)
+    if not sizes or any(int(n) != n or n < 1 for n in sizes):
+        raise ValueError(f"n_samples must be a positive integer or a tuple of them, got {n_samples!r}")
+    if noise < 0:
+        raise ValueError(f"noise must be >= 0, got {noise}")
     rng = check_random_state(random_state)
     if name == "gl":
         p, m = 80, 10
@@ -195,9 +234,13 @@ def make_gengl_scenario(name, n_samples=50, noise=0.1, random_state=None):
         W2[:, -10:] = rng.standard_normal((p, 10))
         components = [W1, W2]
     W = sum(components)
-    Xs = [rng.standard_normal((n_samples, p)) for _ in range(m)]
-    ys = [X @ W[:, t] + noise * rng.standard_normal(n_samples) for t, X in enumerate(Xs)]
-    return MultiTaskData(Xs, ys), W, np.array(components)
+    sets = []
+    for n in sizes:
+        # all X_t of a set, then its noise: the draw order of the single-set form
+        Xs = [rng.standard_normal((int(n), p)) for _ in range(m)]
+        ys = [X @ W[:, t] + noise * rng.standard_normal(int(n)) for t, X in enumerate(Xs)]
+        sets.append(MultiTaskData(Xs, ys))
+    return (sets[0] if np.ndim(n_samples) == 0 else tuple(sets)), W, np.array(components)
 
 
 def make_bigmtl_synthetic(n_groups=3, tasks_per_group=10, n_features=20, n_samples=10, noise=0.1,
