@@ -151,24 +151,36 @@ def make_group_sparse(
     return MultiTaskData(Xs, ys), W, groups
 
 
-def make_sgmtl_set1(noise=0.7, random_state=None):
+def make_sgmtl_set1(noise=0.7, weight_std=None, random_state=None):
     """SG-MTL synthetic set-1: 30 tasks in 3 groups, 21 features (7 per
     group, disjoint blocks: Figure 4a), 15 samples per task.
 
-    The paper does not give the noise level; ``noise=0.7`` (variance 0.49)
-    puts the best attainable MSE below the 0.614 it reports."""
-    return make_group_sparse(30, 3, 21, 15, support_size=7, overlap=0.0, noise=noise,
+    The paper gives neither the noise nor the scale of the weights beyond
+    "a random vector w with unit variance".  Defaults: each task's vector
+    of ``s = 7`` non-zero weights has total variance ``E ||w||^2 = 1``
+    (``weight_std=None`` means ``1 / sqrt(7)``; ``weight_std=1`` is the
+    other reading, entries of unit variance) and ``noise=0.7``: the
+    setting at which the elastic-net STL of Table 2 has the paper's CV MSE
+    (1.08 on ``random_state=0``, 1.10 over seeds 0-9; the paper 1.067).
+    With unit-variance entries no noise level reaches it (1.8 noise-free):
+    see docs/sgmtl.md and ``benchmarks/sgmtl_calibration.py``."""
+    weight_std = 1.0 / np.sqrt(7) if weight_std is None else weight_std
+    return make_group_sparse(30, 3, 21, 15, support_size=7, overlap=0.0, noise=noise, weight_std=weight_std,
                              random_state=random_state)
 
 
-def make_sgmtl_set2(noise=0.35, random_state=None):
+def make_sgmtl_set2(noise=0.7, weight_std=None, random_state=None):
     """SG-MTL synthetic set-2: 30 tasks in 5 groups, 150 features, 100
     samples per task, 30 % feature overlap between consecutive groups
-    (blocks of 30 features, stride 21).
+    (blocks of ``s = 30`` features, stride 21).
 
-    The paper does not give the noise level; ``noise=0.35`` (variance
-    0.1225) puts the best attainable MSE below the 0.130 it reports."""
-    return make_group_sparse(30, 5, 150, 100, support_size=30, overlap=0.3, noise=noise,
+    Calibrated as set-1 (the same reading and the same noise): each task's
+    30 non-zero weights have total variance 1 (``weight_std=None`` means
+    ``1 / sqrt(30)``) and ``noise=0.7``, where the elastic-net STL has CV
+    MSE 0.96 on ``random_state=0``, 1.005 over seeds 0-2 (the paper
+    1.004)."""
+    weight_std = 1.0 / np.sqrt(30) if weight_std is None else weight_std
+    return make_group_sparse(30, 5, 150, 100, support_size=30, overlap=0.3, noise=noise, weight_std=weight_std,
                              random_state=random_state)
 
 
