@@ -184,7 +184,10 @@ def test_alternation_never_increases_objective(solver):
 
 
 def test_sgmtl_recovers_groups_on_set1():
-    data, _, groups = make_sgmtl_set1(random_state=0)
+    # set-1's shape with unit-variance weights (before the calibration to the
+    # paper's STL MSE): the signal is strong enough that the groups are
+    # identifiable; at the calibrated default they are not (docs/sgmtl.md)
+    data, _, groups = make_sgmtl_set1(weight_std=1.0, random_state=0)
     est = mc.SGMTL(n_groups=3, lam=1.0, n_init=3, random_state=0).fit(data)
     assert adjusted_rand(groups, est.labels_) == 1.0
     assert est.coef_.shape == (21, 30) and est.groups_.shape == (3, 30)
@@ -274,7 +277,7 @@ def test_task_reassignment_is_exact_and_never_increases_objective(regularizer):
 def test_sgmtl_recovers_groups_on_set2():
     from mtlcvx.datasets import make_sgmtl_set2
 
-    data, _, groups = make_sgmtl_set2(random_state=0)
+    data, _, groups = make_sgmtl_set2(noise=0.35, weight_std=1.0, random_state=0)  # the pre-calibration set-2
     est = mc.SGMTL(n_groups=5, lam=1.0, n_init=2, random_state=0).fit(data)
     assert adjusted_rand(groups, est.labels_) == 1.0
 
@@ -351,7 +354,7 @@ def test_sgmtl_reaches_the_true_grouping_where_the_fixed_moves_stop_short(seed):
     grouping's (W re-fitted there); moving the task with its weights
     re-fitted reaches the true grouping's objective, and SG-MTL recovers the
     groups where the two-stage baseline (ridge, then k-means) does not."""
-    data, _, groups = make_sgmtl_set1(noise=0.5, random_state=seed)
+    data, _, groups = make_sgmtl_set1(noise=0.5, weight_std=1.0, random_state=seed)
     est = mc.SGMTL(n_groups=3, lam=0.1, n_init=2, random_state=0).fit(data)
     fixed = mc.SGMTL(n_groups=3, lam=0.1, n_init=2, reassign="fixed", random_state=0).fit(data)
     true = _true_grouping_objective(est, data, groups)
@@ -441,7 +444,7 @@ def test_reassign_is_validated(small):
 
 def test_refit_moves_keep_results_independent_of_n_jobs():
     """The moves run in the parent on the best restart: n_jobs changes nothing."""
-    data, _, _ = make_sgmtl_set1(noise=0.5, random_state=1)
+    data, _, _ = make_sgmtl_set1(noise=0.5, weight_std=1.0, random_state=1)
     a = mc.SGMTL(n_groups=3, lam=0.1, n_init=3, random_state=0).fit(data)
     b = mc.SGMTL(n_groups=3, lam=0.1, n_init=3, random_state=0, n_jobs=2).fit(data)
     np.testing.assert_array_equal(a.groups_, b.groups_)
