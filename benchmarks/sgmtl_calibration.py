@@ -18,8 +18,13 @@ the data seeds given, and the ``lam`` chosen in each fold (to see whether
 the grid's ends bind).  Whether each task has its own vector or its group's
 (``--shared``) does not change STL's distribution, only the draw.
 
+``--all-methods`` runs every method of Table 2 (upper) with the full
+configuration's grids instead of STL alone (``--max-folds 1``: the first
+fold only), to see what the other methods give at a reading.
+
 Run: ``python benchmarks/sgmtl_calibration.py --set set-1 --scale vector
---noise 0.1 0.2 0.3 [--seeds 0 1 2] [--shared] [--stl-lam ...] [--json FILE]``.
+--noise 0.1 0.2 0.3 [--seeds 0 1 2] [--shared] [--stl-lam ...] [--all-methods]
+[--max-folds 5] [--json FILE]``.
 Single-threaded BLAS; about 1.5 s per (noise, seed) on set-1, 20 s on set-2.
 """
 
@@ -52,12 +57,16 @@ def main(argv=None):
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--shared", action="store_true")
     parser.add_argument("--stl-lam", type=float, nargs="+", default=None)
+    parser.add_argument("--all-methods", action="store_true")
+    parser.add_argument("--max-folds", type=int, default=5)
     parser.add_argument("--json", default=None)
     args = parser.parse_args(argv)
     n_groups = SHAPES[args.set][1]
-    estimator, grid = _methods(n_groups, CONFIGS["full"])["STL"]
+    methods = _methods(n_groups, CONFIGS["full"])
     if args.stl_lam is not None:
-        grid = dict(grid, lam=args.stl_lam)
+        methods["STL"] = (methods["STL"][0], dict(methods["STL"][1], lam=args.stl_lam))
+    if not args.all_methods:
+        methods = {"STL": methods["STL"]}
     target = PAPER_TABLE2[(args.set, "STL")]
     rows = []
     with threadpool_limits(1):
@@ -65,12 +74,18 @@ def main(argv=None):
             for seed in args.seeds:
                 start = time.perf_counter()
                 data, _, _ = make(args.set, noise, args.scale, args.shared, seed)
-                mean, std, chosen = _cv_mse(data, estimator, grid, 5, 5, n_jobs=1)
-                rows.append({"set": args.set, "scale": args.scale, "shared": args.shared, "noise": noise,
-                             "seed": seed, "stl_mse": mean, "stl_std": std,
-                             "chosen_lam": [c["lam"] for c in chosen], "seconds": time.perf_counter() - start})
-                print(f"{args.set} scale={args.scale} shared={args.shared} noise={noise:.3f} seed={seed}: "
-                      f"STL {mean:.3f} +- {std:.3f} (paper {target}), lam {rows[-1]['chosen_lam']}", flush=True)
+                for method, (estimator, grid) in methods.items():
+                    mean, std, chosen = _cv_mse(data, estimator, grid, 5, args.max_folds, n_jobs=1)
+                    if method != "STL":
+                        print(f"  {method}: {mean:.3f} +- {std:.3f} (paper {PAPER_TABLE2[(args.set, method)]}), "
+                              f"chosen {chosen}", flush=True)
+                        rows[-1][method] = mean
+                        continue
+                    rows.append({"set": args.set, "scale": args.scale, "shared": args.shared, "noise": noise,
+                                 "seed": seed, "stl_mse": mean, "stl_std": std,
+                                 "chosen_lam": [c["lam"] for c in chosen], "seconds": time.perf_counter() - start})
+                    print(f"{args.set} scale={args.scale} shared={args.shared} noise={noise:.3f} seed={seed}: "
+                          f"STL {mean:.3f} +- {std:.3f} (paper {target}), lam {rows[-1]['chosen_lam']}", flush=True)
             means = [r["stl_mse"] for r in rows if r["noise"] == noise]
             if len(means) > 1:
                 print(f"  noise={noise:.3f}: mean over seeds {np.mean(means):.3f} "

@@ -47,11 +47,15 @@ PAPER_FUSION_BY_N = {2: 0.142, 4: 0.139, 5: 0.130, 6: 0.137, 10: 0.137}
 
 CONFIGS = {
     # quick: the 5-fold splits, but only the first fold evaluated on set-2
-    "quick": dict(folds=5, max_folds={"set-1": 5, "set-2": 1}, lam=[1e-2, 1e-1, 1.0], mu=[1e-3, 1e-2],
+    "quick": dict(folds=5, max_folds={"set-1": 5, "set-2": 1}, repeats={"set-1": 1, "set-2": 1},
+                  lam=[1e-2, 1e-1, 1.0], mu=[1e-3, 1e-2],
                   stl_lam=[0.1, 1.0, 10.0], clus_lam=[0.1, 1.0, 10.0], n_values=[2, 5, 10],
                   ari_seeds=3, n_init=2),
-    "full": dict(folds=5, max_folds={"set-1": 5, "set-2": 5}, lam=[1e-2, 3e-2, 1e-1, 3e-1, 1.0],
-                 mu=[1e-3, 1e-2, 1e-1], stl_lam=[0.1, 0.3, 1.0, 3.0, 10.0], clus_lam=[0.1, 1.0, 10.0, 100.0],
+    # full: set-1's CV repeated over 3 split seeds, so that the paired
+    # differences (Fusion SG-MTL - SG-MTL is small there) rest on 15 folds
+    "full": dict(folds=5, max_folds={"set-1": 5, "set-2": 5}, repeats={"set-1": 3, "set-2": 1},
+                 lam=[1e-2, 3e-2, 1e-1, 3e-1, 1.0, 3.0], mu=[1e-3, 1e-2, 1e-1],
+                 stl_lam=[0.1, 0.3, 1.0, 3.0, 10.0, 30.0], clus_lam=[0.1, 1.0, 10.0, 100.0],
                  n_values=[2, 4, 5, 6, 10], ari_seeds=10, n_init=3),
 }
 
@@ -81,29 +85,65 @@ def _methods(n_groups, config):
     }
 
 
-def _cv_mse(data, estimator, grid, n_folds, max_folds, n_jobs, seed=0):
-    """Nested CV: the first ``max_folds`` of ``n_folds`` per-task folds, in
-    each the grid point chosen on 25 % of every task's training samples.
-    Returns the mean and std of the folds' pooled test MSE and the choices."""
+def _cv_errors(data, estimator, grid, n_folds, max_folds, n_jobs, seed=0):
+    """Nested CV: the first ``max_folds`` of ``n_folds`` per-task folds
+    (split with ``seed``), in each the grid point chosen on 25 % of every
+    task's training samples (drawn with the same ``seed``).  Returns the
+    folds' pooled test MSEs and the choices."""
     folds = list(TaskKFold(n_folds, shuffle=True, random_state=seed).split(data))[:max_folds]
     search = GridSearch(estimator, grid, cv=TaskShuffleSplit(1, test_size=0.25, random_state=seed), scoring="neg_mse")
     result = cross_validate(search, data, cv=folds, scoring="neg_mse", n_jobs=n_jobs, return_estimator=True,
                             verbose=GRID_VERBOSE.get())
-    errors = -result["test_score"]
-    return float(np.mean(errors)), float(np.std(errors)), [est.best_params_ for est in result["estimator"]]
+    return -result["test_score"], [est.best_params_ for est in result["estimator"]]
+
+
+def _cv_mse(data, estimator, grid, n_folds, max_folds, n_jobs, seed=0):
+    """:func:`_cv_errors` summarised: the mean and std of the folds' pooled
+    test MSE and the choices."""
+    errors, chosen = _cv_errors(data, estimator, grid, n_folds, max_folds, n_jobs, seed)
+    return float(np.mean(errors)), float(np.std(errors)), chosen
+
+
+#: Paired comparisons of Table 2 (upper): (method, baseline); the difference
+#: is method minus baseline on the same test fold, negative = method better.
+PAIRS = (("Fusion SG-MTL", "SG-MTL"), ("SG-MTL", "STL"), ("SG-MTL", "ClusMTL"))
+
+
+def _paired(errors, name):
+    """Per-fold paired differences of the methods' test MSEs over every
+    repetition's folds: mean, std, its standard error (std / sqrt(folds);
+    folds of one repetition share training samples, so this understates
+    the uncertainty somewhat) and the fraction of folds where the method
+    is better."""
+    rows = []
+    for method, baseline in PAIRS:
+        diff = np.asarray(errors[method]) - np.asarray(errors[baseline])
+        std = float(np.std(diff, ddof=1)) if diff.size > 1 else float("nan")
+        rows.append({"dataset": name, "comparison": f"{method} - {baseline}", "mean_diff": float(np.mean(diff)),
+                     "std_diff": std, "se_diff": std / np.sqrt(diff.size), "n_folds": int(diff.size),
+                     "fraction_better": float(np.mean(diff < 0)), "diff": diff.tolist()})
+    return rows
 
 
 def _table2_upper(config, progress, n_jobs):
-    rows = []
+    """Each method's nested CV repeated over ``config["repeats"][name]``
+    split seeds (0, 1, ...: the same folds for every method, so the
+    differences can be paired fold by fold)."""
+    rows, paired = [], []
     for name, (maker, n_groups) in _SETS.items():
         data, _, _ = maker(random_state=0)
+        errors = {}
         for method, (estimator, grid) in _methods(n_groups, config).items():
-            mean, std, chosen = _cv_mse(data, estimator, grid, config["folds"], config["max_folds"][name], n_jobs)
+            runs = [_cv_errors(data, estimator, grid, config["folds"], config["max_folds"][name], n_jobs, seed)
+                    for seed in range(config["repeats"][name])]
+            errors[method] = np.concatenate([e for e, _ in runs])
+            mean, std = float(np.mean(errors[method])), float(np.std(errors[method]))
             rows.append({"dataset": name, "method": method, "mse": mean, "mse_std": std,
                          "paper_mse": PAPER_TABLE2[(name, method)],
-                         "chosen": [{k: float(v) for k, v in c.items()} for c in chosen]})
+                         "chosen": [{k: float(v) for k, v in c.items()} for _, chosen in runs for c in chosen]})
             progress(f"[sgmtl] Table 2 {name:<5} {method:<13} CV MSE {mean:.3f} (paper {PAPER_TABLE2[(name, method)]})")
-    return rows
+        paired += _paired(errors, name)
+    return rows, paired
 
 
 def _table2_lower(config, progress, n_jobs):
@@ -199,7 +239,7 @@ def _group_recovery(config, progress, n_jobs):
 @register("sgmtl", "SG-MTL paper, Section 5.1: Table 2, Figures 4 and 6, group recovery (ARI)")
 def run_sgmtl(quick=False, out=None, progress=lambda message: None, n_jobs=None):
     config = CONFIGS["quick" if quick else "full"]
-    upper = _table2_upper(config, progress, n_jobs)
+    upper, paired = _table2_upper(config, progress, n_jobs)
     lower = _table2_lower(config, progress, n_jobs)
     recovery = _group_recovery(config, progress, n_jobs)
     figures, notices = [], []
@@ -211,6 +251,9 @@ def run_sgmtl(quick=False, out=None, progress=lambda message: None, n_jobs=None)
     text = "\n\n".join([
         format_table(upper, ["dataset", "method", "mse", "mse_std", "paper_mse"],
                      "Table 2 (upper): CV MSE, hyperparameters by inner validation"),
+        format_table([{k: v for k, v in r.items() if k != "diff"} for r in paired],
+                     ["dataset", "comparison", "mean_diff", "std_diff", "se_diff", "n_folds", "fraction_better"],
+                     "Table 2 (upper), paired: test-MSE difference fold by fold (negative: the first is better)"),
         format_table(lower, ["method", "n_groups", "mse", "mse_std", "paper_mse"],
                      "Table 2 (lower): Fusion SG-MTL on set-2 by number of groups N"),
         format_table([{k: v for k, v in r.items() if k != "ari"} for r in recovery],
@@ -222,6 +265,7 @@ def run_sgmtl(quick=False, out=None, progress=lambda message: None, n_jobs=None)
         "quick": quick,
         "config": config,
         "table": [{k: v for k, v in row.items() if k != "chosen"} for row in upper],
+        "paired": paired,
         "table_by_n_groups": lower,
         "group_recovery": recovery,
         "hyperparameters": upper,
