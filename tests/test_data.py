@@ -118,6 +118,32 @@ def test_shared_design_detection():
     assert not mc.MultiTaskData([X, X + 1], [np.zeros(5)] * 2).shares_X
 
 
+def test_a_design_passed_for_several_tasks_is_stored_once():
+    # [X] * m is one validated copy, held by every task; centring, scaling
+    # and taking the same rows keep it one array (shares_X by identity)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(8, 3))
+    ys = [rng.normal(size=8) for _ in range(4)]
+    data = mc.MultiTaskData([X] * 4, ys)
+    assert data.Xs[0] is not X and all(Xt is data.Xs[0] for Xt in data.Xs)
+    np.testing.assert_array_equal(data.Xs[0], X)
+    centred, X_means, _ = data.centered()
+    assert all(Xt is centred.Xs[0] for Xt in centred.Xs)
+    np.testing.assert_allclose(centred.Xs[0], X - X.mean(axis=0))
+    np.testing.assert_allclose(X_means, np.repeat(X.mean(axis=0)[:, None], 4, axis=1))
+    same_rows = data.subset([np.arange(5)] * 4)
+    assert all(Xt is same_rows.Xs[0] for Xt in same_rows.Xs)
+    # different rows per task: different designs
+    other = data.subset([np.arange(5)] * 3 + [np.arange(1, 6)])
+    assert other.Xs[3] is not other.Xs[0] and other.Xs[1] is other.Xs[0] and not other.shares_X
+    # a second object equal to the first is still recognised, but stored apart
+    twin = mc.MultiTaskData([X, X.copy()], ys[:2])
+    assert twin.Xs[0] is not twin.Xs[1] and twin.shares_X
+    # the caller's X is untouched and the shared copy read-only
+    with pytest.raises(ValueError):
+        data.Xs[2][0, 0] = 1.0
+
+
 def test_folds_partition_every_task():
     Xs, ys = _good(T=2, n=11)
     data = mc.MultiTaskData(Xs, ys)

@@ -41,7 +41,7 @@ import cvxpy as cp
 import numpy as np
 
 from .._errors import InaccurateSolutionWarning, ProblemTooLargeError, SolverError, UnknownSolverError
-from ..data import as_multitask_data
+from ..data import as_multitask_data, once_per_array
 from ..terms import LogisticLoss, Objective, SquaredLoss, make_loss
 
 __all__ = [
@@ -553,7 +553,7 @@ class ReferenceModel:
         s_x, s_y, _ = self.scales
         if s_x == 1.0 and s_y == 1.0:
             return self.data
-        return self.data._replace([X / s_x for X in self.data.Xs], [y / s_y for y in self.data.ys])
+        return self.data._replace(once_per_array(lambda X: X / s_x, self.data.Xs), [y / s_y for y in self.data.ys])
 
     def _entry_factor(self, entry):
         _, s_y, c = self.scales

@@ -22,6 +22,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.special import expit
 
+from ..data import same_design
 from .base import _cvxpy
 
 __all__ = ["Loss", "SquaredLoss", "LogisticLoss", "LeastSquares", "LogisticDatafit", "make_loss", "SCALINGS",
@@ -182,7 +183,7 @@ class LeastSquares:
         T, d = len(Xs), Xs[0].shape[1]
         self.shape = (d, T)
         X0 = Xs[0]
-        self.shared = all(X is X0 or (X.shape == X0.shape and np.array_equal(X, X0)) for X in Xs[1:])
+        self.shared = same_design(Xs)
         self.yy = np.array([y @ y for y in ys])
         self._L = None
         self._padded = None
