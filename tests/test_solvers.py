@@ -60,6 +60,13 @@ def test_least_squares_layouts_match_the_per_task_formula(shape):
         rows = [1, 4, 7]
         np.testing.assert_allclose(ls.restrict(rows).grad(W[rows]), SquaredLoss(scaling).bind(
             mc.MultiTaskData([X[:, rows] for X in data.Xs], list(data.ys))).grad(W[rows]), rtol=1e-10, atol=1e-10)
+        # a W with few non-zero rows takes the products with those columns only
+        sparse = np.zeros_like(W)
+        sparse[[2]] = W[[2]]
+        grad = np.column_stack([s_t * X.T @ (X @ sparse[:, t] - y) for t, ((X, y), s_t) in enumerate(zip(data, s))])
+        value = sum(s_t / 2 * np.sum((y - X @ sparse[:, t]) ** 2) for t, ((X, y), s_t) in enumerate(zip(data, s)))
+        np.testing.assert_allclose(ls.grad(sparse), grad, rtol=1e-10, atol=1e-10)
+        np.testing.assert_allclose(ls.value(sparse), value, rtol=1e-12)
 
 
 def test_duality_gap_bounds_suboptimality_and_vanishes_at_optimum():

@@ -238,9 +238,16 @@ class LeastSquares:
         return self._L
 
     def _residuals(self, W):
+        X = self.X
+        rows = np.flatnonzero(np.any(W != 0, axis=1))
+        if 4 * len(rows) < W.shape[0]:
+            # a working-set solver's global check sees a sparse W: products
+            # with the support's columns only (a quarter of the work or less;
+            # at d = 5000 with 250 non-zero rows, 20 times less)
+            X, W = X[..., rows], W[rows]
         if self.shared:
-            return self.Y - self.X @ W
-        return self.Y - (self.X @ W.T[:, :, None])[..., 0]
+            return self.Y - X @ W
+        return self.Y - (X @ W.T[:, :, None])[..., 0]
 
     def _gram_times(self, W):
         if self.shared:
