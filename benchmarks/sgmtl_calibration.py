@@ -18,6 +18,11 @@ the data seeds given, and the ``lam`` chosen in each fold (to see whether
 the grid's ends bind).  Whether each task has its own vector or its group's
 (``--shared``) does not change STL's distribution, only the draw.
 
+``--oracle`` adds the CV MSE of ridge on each task's TRUE support with the
+Bayes-optimal weight ``noise^2 / weight_std^2`` (the posterior mean given
+the support): a floor for any method that learns the support, as the
+paper's MTL numbers must be above it.
+
 ``--all-methods`` runs every method of Table 2 (upper) with the full
 configuration's grids instead of STL alone (``--max-folds 1``: the first
 fold only), to see what the other methods give at a reading.
@@ -37,16 +42,36 @@ from threadpoolctl import threadpool_limits
 
 from mtlcvx.datasets import make_group_sparse
 from mtlcvx.experiments.sgmtl import CONFIGS, PAPER_TABLE2, _cv_mse, _methods
+from mtlcvx.model_selection import TaskKFold
 
 #: (n_tasks, n_groups, n_features, n_samples, support_size, overlap) of each set
 SHAPES = {"set-1": (30, 3, 21, 15, 7, 0.0), "set-2": (30, 5, 150, 100, 30, 0.3)}
 
 
+def weight_std(name, scale):
+    return 1.0 if scale == "entries" else 1.0 / np.sqrt(SHAPES[name][4])
+
+
 def make(name, noise, scale, shared, seed):
     T, N, d, n, s, overlap = SHAPES[name]
-    std = 1.0 if scale == "entries" else 1.0 / np.sqrt(s)
+    std = weight_std(name, scale)
     return make_group_sparse(T, N, d, n, support_size=s, overlap=overlap, noise=noise, weight_std=std,
                              shared_weights=shared, random_state=seed)
+
+
+def oracle_mse(data, W, noise, weight_std, seed=0):
+    """Pooled 5-fold CV MSE of per-task ridge on the true support with the
+    Bayes-optimal weight ``noise^2 / weight_std^2``."""
+    sse = count = 0
+    for train, test in TaskKFold(5, shuffle=True, random_state=seed).split(data):
+        for t in range(W.shape[1]):
+            support = np.flatnonzero(W[:, t])
+            X, y = data.Xs[t][train[t]][:, support], data.ys[t][train[t]]
+            w = np.linalg.solve(X.T @ X + noise ** 2 / weight_std ** 2 * np.eye(support.size), X.T @ y)
+            r = data.ys[t][test[t]] - data.Xs[t][test[t]][:, support] @ w
+            sse += r @ r
+            count += r.size
+    return sse / count
 
 
 def main(argv=None):
@@ -58,6 +83,7 @@ def main(argv=None):
     parser.add_argument("--shared", action="store_true")
     parser.add_argument("--stl-lam", type=float, nargs="+", default=None)
     parser.add_argument("--all-methods", action="store_true")
+    parser.add_argument("--oracle", action="store_true")
     parser.add_argument("--max-folds", type=int, default=5)
     parser.add_argument("--json", default=None)
     args = parser.parse_args(argv)
@@ -73,7 +99,10 @@ def main(argv=None):
         for noise in args.noise:
             for seed in args.seeds:
                 start = time.perf_counter()
-                data, _, _ = make(args.set, noise, args.scale, args.shared, seed)
+                data, W, _ = make(args.set, noise, args.scale, args.shared, seed)
+                if args.oracle:
+                    oracle = oracle_mse(data, W, noise, weight_std(args.set, args.scale))
+                    print(f"  oracle (true support, Bayes ridge): {oracle:.3f}", flush=True)
                 for method, (estimator, grid) in methods.items():
                     mean, std, chosen = _cv_mse(data, estimator, grid, 5, args.max_folds, n_jobs=1)
                     if method != "STL":
