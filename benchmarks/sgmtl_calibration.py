@@ -88,7 +88,7 @@ def main(argv=None):
     parser.add_argument("--json", default=None)
     args = parser.parse_args(argv)
     n_groups = SHAPES[args.set][1]
-    methods = _methods(n_groups, CONFIGS["full"])
+    methods = _methods(n_groups, CONFIGS["full"], "calibrated")
     if args.stl_lam is not None:
         methods["STL"] = (methods["STL"][0], dict(methods["STL"][1], lam=args.stl_lam))
     if not args.all_methods:

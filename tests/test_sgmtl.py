@@ -184,10 +184,9 @@ def test_alternation_never_increases_objective(solver):
 
 
 def test_sgmtl_recovers_groups_on_set1():
-    # set-1's shape with unit-variance weights (before the calibration to the
-    # paper's STL MSE): the signal is strong enough that the groups are
-    # identifiable; at the calibrated default they are not (docs/sgmtl.md)
-    data, _, groups = make_sgmtl_set1(weight_std=1.0, random_state=0)
+    # the default (separable) set-1: the groups are identifiable; at
+    # SGMTL_CALIBRATED they are not (docs/sgmtl.md)
+    data, _, groups = make_sgmtl_set1(random_state=0)
     est = mc.SGMTL(n_groups=3, lam=1.0, n_init=3, random_state=0).fit(data)
     assert adjusted_rand(groups, est.labels_) == 1.0
     assert est.coef_.shape == (21, 30) and est.groups_.shape == (3, 30)
@@ -277,7 +276,7 @@ def test_task_reassignment_is_exact_and_never_increases_objective(regularizer):
 def test_sgmtl_recovers_groups_on_set2():
     from mtlcvx.datasets import make_sgmtl_set2
 
-    data, _, groups = make_sgmtl_set2(noise=0.35, weight_std=1.0, random_state=0)  # the pre-calibration set-2
+    data, _, groups = make_sgmtl_set2(random_state=0)  # the default (separable) set-2
     est = mc.SGMTL(n_groups=5, lam=1.0, n_init=2, random_state=0).fit(data)
     assert adjusted_rand(groups, est.labels_) == 1.0
 
@@ -452,25 +451,48 @@ def test_refit_moves_keep_results_independent_of_n_jobs():
     assert a.objective_path_ == b.objective_path_ and a.restart_objectives_ == b.restart_objectives_
 
 
-def test_calibrated_sets_give_the_papers_stl_mse():
-    """The defaults of make_sgmtl_set1/2 are calibrated so that Table 2's
-    elastic-net STL has the paper's CV MSE (1.067 on set-1): each task's
-    non-zero vector has total variance 1, the noise is 0.7.  Set-1's STL
-    (the experiment's protocol and grid) lands within 0.15 of the paper,
-    where the old unit-variance entries gave 3.12; on set-2 (STL 0.96, too
-    slow to test here) the weights' squared norms average 1."""
+def test_sgmtl_sets_default_to_the_separable_data():
+    """make_sgmtl_set1/2's defaults draw exactly the data they drew before
+    the calibration existed (unit-variance entries, noise 0.7 / 0.35):
+    values recorded from that version of the generators."""
     from mtlcvx.datasets import make_sgmtl_set2
+
+    data, W, groups = make_sgmtl_set1(random_state=0)
+    np.testing.assert_allclose(W[:7, 0], [1.764052, 0.400157, 0.978738, 2.240893, 1.867558, -0.977278, 0.950088],
+                               atol=1e-6)
+    assert np.all(W[7:, 0] == 0) and np.all(np.count_nonzero(W, axis=0) == 7)
+    np.testing.assert_allclose([np.sum(y) for y in data.ys[:2]], [-6.571348025071063, -6.621382243391434],
+                               rtol=1e-12)
+    np.testing.assert_array_equal(groups, np.repeat([0, 1, 2], 10))
+    data2, W2, _ = make_sgmtl_set2(random_state=0)
+    np.testing.assert_allclose(W2[:3, 0], [1.764052, 0.400157, 0.978738], atol=1e-6)
+    np.testing.assert_allclose([np.sum(y) for y in data2.ys[:2]], [-56.825725534166175, 47.267753980502334],
+                               rtol=1e-12)
+    # the explicit separable arguments are the defaults
+    same, _, _ = make_sgmtl_set2(noise=0.35, weight_std=1.0, random_state=0)
+    assert all(np.array_equal(a, b) for a, b in zip(same.ys, data2.ys))
+
+
+def test_calibrated_sets_give_the_papers_stl_mse():
+    """SGMTL_CALIBRATED makes Table 2's elastic-net STL have the paper's CV
+    MSE (1.067 on set-1): each task's non-zero vector has total variance
+    1, the noise is 0.7.  Set-1's STL (the experiment's protocol and
+    calibrated grid) lands within 0.15 of the paper, where the default
+    (separable) data give above 2.5; on set-2 (STL 0.96, too slow to test
+    here) the weights' squared norms average 1."""
+    from mtlcvx.datasets import SGMTL_CALIBRATED, make_sgmtl_set2
     from mtlcvx.experiments.sgmtl import CONFIGS, _cv_mse, _methods
 
-    data, W, _ = make_sgmtl_set1(random_state=0)
+    assert set(SGMTL_CALIBRATED) == {"set-1", "set-2"}
+    data, W, _ = make_sgmtl_set1(random_state=0, **SGMTL_CALIBRATED["set-1"])
     assert np.all(np.count_nonzero(W, axis=0) == 7)
     assert abs(np.mean(np.sum(W ** 2, axis=0)) - 1.0) < 0.3
-    estimator, grid = _methods(3, CONFIGS["full"])["STL"]
+    estimator, grid = _methods(3, CONFIGS["full"], "calibrated")["STL"]
     mse, _, _ = _cv_mse(data, estimator, grid, 5, 5, n_jobs=1)
     assert abs(mse - 1.067) < 0.15
-    old, _, _ = make_sgmtl_set1(weight_std=1.0, random_state=0)
-    assert _cv_mse(old, estimator, grid, 5, 5, n_jobs=1)[0] > 2.5
-    _, W2, _ = make_sgmtl_set2(random_state=0)
+    default, _, _ = make_sgmtl_set1(random_state=0)
+    assert _cv_mse(default, estimator, grid, 5, 5, n_jobs=1)[0] > 2.5
+    _, W2, _ = make_sgmtl_set2(random_state=0, **SGMTL_CALIBRATED["set-2"])
     assert np.all(np.count_nonzero(W2, axis=0) == 30)
     assert abs(np.mean(np.sum(W2 ** 2, axis=0)) - 1.0) < 0.2
 

@@ -151,35 +151,53 @@ def make_group_sparse(
     return MultiTaskData(Xs, ys), W, groups
 
 
-def make_sgmtl_set1(noise=0.7, weight_std=None, random_state=None):
+#: The SG-MTL data calibrated to the paper's single-task errors (Table 2,
+#: STL column): each task's vector of ``s`` non-zero weights has total
+#: variance ``E ||w||^2 = 1`` (entries ``N(0, 1/s)``, the second reading of
+#: the paper's "random vector w with unit variance") and the noise is 0.7,
+#: where the elastic-net STL has CV MSE 1.08 on set-1 (paper 1.067) and
+#: 0.96 on set-2 (paper 1.004).  ``make_sgmtl_set1(**SGMTL_CALIBRATED["set-1"])``
+#: draws it.  Not the default: at this signal-to-noise ratio the groups are
+#: not identifiable (SG-MTL's adjusted Rand index 0.27 / 0.48) and the
+#: paper's MTL errors are below what any predictor reaches (the noise
+#: variance 0.49 is above set-2's 0.136); see docs/sgmtl.md.
+SGMTL_CALIBRATED = {
+    "set-1": {"noise": 0.7, "weight_std": float(1.0 / np.sqrt(7))},
+    "set-2": {"noise": 0.7, "weight_std": float(1.0 / np.sqrt(30))},
+}
+
+
+def make_sgmtl_set1(noise=0.7, weight_std=1.0, random_state=None):
     """SG-MTL synthetic set-1: 30 tasks in 3 groups, 21 features (7 per
     group, disjoint blocks: Figure 4a), 15 samples per task.
 
     The paper gives neither the noise nor the scale of the weights beyond
-    "a random vector w with unit variance".  Defaults: each task's vector
-    of ``s = 7`` non-zero weights has total variance ``E ||w||^2 = 1``
-    (``weight_std=None`` means ``1 / sqrt(7)``; ``weight_std=1`` is the
-    other reading, entries of unit variance) and ``noise=0.7``: the
-    setting at which the elastic-net STL of Table 2 has the paper's CV MSE
-    (1.08 on ``random_state=0``, 1.10 over seeds 0-9; the paper 1.067).
-    With unit-variance entries no noise level reaches it (1.8 noise-free):
-    see docs/sgmtl.md and ``benchmarks/sgmtl_calibration.py``."""
-    weight_std = 1.0 / np.sqrt(7) if weight_std is None else weight_std
+    "a random vector w with unit variance".  Defaults (the *separable*
+    setting): every non-zero weight N(0, 1) (``weight_std=1``, unit-variance
+    entries) and ``noise=0.7``; the groups are identifiable (SG-MTL
+    recovers them, adjusted Rand index 0.99 over 10 seeds) and Table 2's
+    ordering holds (SG-MTL and Fusion SG-MTL well below STL and ClusMTL),
+    with every error about three times the paper's.  The default is this
+    one because it is where the method's point (learning the groups) can
+    be seen.  ``SGMTL_CALIBRATED["set-1"]`` (total variance 1, noise 0.7)
+    gives the paper's STL error instead, but there the groups are not
+    recovered: see docs/sgmtl.md and ``benchmarks/sgmtl_calibration.py``."""
     return make_group_sparse(30, 3, 21, 15, support_size=7, overlap=0.0, noise=noise, weight_std=weight_std,
                              random_state=random_state)
 
 
-def make_sgmtl_set2(noise=0.7, weight_std=None, random_state=None):
+def make_sgmtl_set2(noise=0.35, weight_std=1.0, random_state=None):
     """SG-MTL synthetic set-2: 30 tasks in 5 groups, 150 features, 100
     samples per task, 30 % feature overlap between consecutive groups
     (blocks of ``s = 30`` features, stride 21).
 
-    Calibrated as set-1 (the same reading and the same noise): each task's
-    30 non-zero weights have total variance 1 (``weight_std=None`` means
-    ``1 / sqrt(30)``) and ``noise=0.7``, where the elastic-net STL has CV
-    MSE 0.96 on ``random_state=0``, 1.005 over seeds 0-2 (the paper
-    1.004)."""
-    weight_std = 1.0 / np.sqrt(30) if weight_std is None else weight_std
+    Defaults (the *separable* setting, as set-1): unit-variance entries
+    (``weight_std=1``) and ``noise=0.35`` (variance 0.1225, below the
+    paper's lowest MSE 0.130); the groups are recovered (adjusted Rand index
+    1.0) and the error is lowest at the true ``N = 5``.
+    ``SGMTL_CALIBRATED["set-2"]`` (total variance 1, noise 0.7) gives the
+    paper's STL error (0.96 on ``random_state=0``; paper 1.004) at which
+    the groups are not recovered."""
     return make_group_sparse(30, 5, 150, 100, support_size=30, overlap=0.3, noise=noise, weight_std=weight_std,
                              random_state=random_state)
 
