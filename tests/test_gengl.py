@@ -254,3 +254,30 @@ def test_gengl_scenario_bad_arguments(kwargs, word):
 
     with pytest.raises(ValueError, match=word):
         make_gengl_scenario(**{"name": "gl", **kwargs})
+
+
+def test_structure_aucs_of_the_true_weights_and_of_noise():
+    """The threshold-free scores of ``reproduce gengl``: 1 for the true ``W``
+    of each scenario, near chance for a random one, 0 for the pattern
+    reversed; bad input raises."""
+    from mtlcvx.datasets import make_gengl_scenario
+    from mtlcvx.experiments.gengl import structure_aucs
+
+    expected_keys = {"gl": {"rows"}, "metag": {"pairs"}, "rmtfl": {"columns", "rows"}}
+    rng = np.random.default_rng(0)
+    for scenario, keys in expected_keys.items():
+        _, W, components = make_gengl_scenario(scenario, n_samples=5, random_state=1)
+        assert structure_aucs(scenario, W, components) == {key: 1.0 for key in keys}
+        noise = structure_aucs(scenario, rng.standard_normal(W.shape), components)
+        assert set(noise) == keys and all(0.25 < v < 0.75 for v in noise.values())
+    _, W, components = make_gengl_scenario("gl", n_samples=5, random_state=1)
+    assert structure_aucs("gl", (W == 0).astype(float), components) == {"rows": 0.0}
+    # rMTFL: W1* alone has the rows but not the outlier columns (all tie at 0)
+    _, W, components = make_gengl_scenario("rmtfl", n_samples=5, random_state=1)
+    assert structure_aucs("rmtfl", components[0], components) == {"columns": 0.5, "rows": 1.0}
+    with pytest.raises(ValueError, match="scenario"):
+        structure_aucs("lasso", W, components)
+    with pytest.raises(ValueError, match="shape"):
+        structure_aucs("rmtfl", W[:, :-1], components)
+    with pytest.raises(ValueError, match="single class"):
+        structure_aucs("gl", W[:, :10], np.ones((1, 200, 10)))
