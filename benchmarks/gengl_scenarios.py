@@ -36,7 +36,11 @@ validation and 50 fresh test samples per task drawn from the same ``W*``.
 
 Run: ``python benchmarks/gengl_scenarios.py [--seeds 0 1 2 3 4]
 [--protocols 622 50] [--grid quick|medium|full] [--scenarios gl metag rmtfl]
-[--methods GL MeTaG rMTFL SSMTL_m] [--tol 1e-6] [--jobs N] [--json FILE]``.
+[--methods GL MeTaG rMTFL SSMTL_m] [--gamma1 ...] [--gamma2 ...] [--phi ...]
+[--tol 1e-6] [--jobs N] [--json FILE]`` (``--gamma1``, ``--gamma2``,
+``--phi``: values replacing the grid's for the methods that have them; e.g.
+``--scenarios rmtfl --methods rMTFL --gamma1 1 --gamma2 1 1.5 2 3 5 10``
+scans rMTFL's ratio ``gamma2 / gamma1``).
 Prints one table per scenario: mean (standard deviation) over the seeds.
 Single-threaded BLAS.
 """
@@ -70,9 +74,12 @@ GRIDS = {
 }
 
 
-def grid_points(method, grid):
+def grid_points(method, grid, overrides=None):
+    """Every combination of the method's hyperparameters; ``overrides``
+    (``{name: values}``) replaces a name's values from the grid."""
     names = METHODS[method][1]
     values = {"gamma1": grid["gamma"], "gamma2": grid["gamma"], "phi": grid["phi"]}
+    values.update({name: v for name, v in (overrides or {}).items() if v})
     return [dict(zip(names, combo)) for combo in itertools.product(*(values[n] for n in names))]
 
 
@@ -155,7 +162,8 @@ def run(args):
             records += [dict(scenario=scenario, protocol=protocol, seed=seed, method="Bayes*", selection=selection,
                              **floor) for selection in ("val", "oracle")]
         for method in args.methods:
-            points = grid_points(method, GRIDS[args.grid])
+            points = grid_points(method, GRIDS[args.grid],
+                                 dict(gamma1=args.gamma1, gamma2=args.gamma2, phi=args.phi))
             with threadpool_limits(1):
                 fits = Parallel(n_jobs=args.jobs)(delayed(fit_point)(scenario, method, p, sets, W_true, components,
                                                                      args.tol) for p in points)
@@ -203,6 +211,9 @@ def main(argv=None):
     parser.add_argument("--grid", choices=sorted(GRIDS), default="medium")
     parser.add_argument("--scenarios", nargs="+", choices=GENGL_SCENARIOS, default=list(GENGL_SCENARIOS))
     parser.add_argument("--methods", nargs="+", choices=list(METHODS), default=list(METHODS))
+    parser.add_argument("--gamma1", type=float, nargs="+", help="values of gamma1 instead of the grid's gamma")
+    parser.add_argument("--gamma2", type=float, nargs="+", help="values of gamma2 instead of the grid's gamma")
+    parser.add_argument("--phi", type=float, nargs="+", help="values of phi instead of the grid's")
     parser.add_argument("--tol", type=float, default=1e-6)
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--json", help="write every selected fit as JSON")
