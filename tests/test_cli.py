@@ -406,7 +406,7 @@ def test_reproduce_sgmtl_quick(quick_sgmtl):
     for (setting, name, comparison), row in paired.items():
         method, baseline = comparison.split(" - ")
         assert row["mean_diff"] == pytest.approx(mse[(setting, name, method)] - mse[(setting, name, baseline)])
-        assert row["n_folds"] == len(row["diff"]) == (10 if name == "set-1" else 1)
+        assert row["n_folds"] == len(row["diff"]) == (5 if name == "set-1" else 1)
     by_n = {row["n_groups"]: row["mse"] for row in payload["table_by_n_groups"]}
     assert sorted(by_n) == [2, 5, 10] and min(by_n, key=by_n.get) == 5
     recovery = {row["dataset"]: row for row in payload["group_recovery"]}
