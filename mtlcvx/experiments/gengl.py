@@ -35,8 +35,9 @@ __all__ = ["run_gengl", "structure_aucs", "CONFIGS"]
 
 # samples per task: training, validation, test.  The quick grid leaves out
 # gamma = 0.01, where the fits near interpolation converge slowest (2-6 times
-# the time of gamma = 0.1); SSMTL_m does best there in every scenario
-# (docs/gengl.md, Reproduce).
+# the time of gamma = 0.1), although SSMTL_m's validation picks gamma1 = 0.01
+# in every scenario on finer grids (docs/gengl.md, "Does SSMTL_m restore the
+# structure in all scenarios?").
 CONFIGS = {
     "quick": dict(gamma=[0.1, 1.0], phi=[2.0], tol=1e-6, samples=(50, 50, 50)),
     "full": dict(gamma=[1e-2, 1e-1, 1.0, 10.0, 100.0], phi=[2.0, 5.0, 10.0, 50.0], tol=1e-7,
