@@ -155,6 +155,12 @@ def make_loss(loss, scaling="sum"):
     return _LOSSES[loss](scaling=scaling)
 
 
+#: Fewest rows of ``W`` for which the residuals look for its support first:
+#: below, the search costs more than it can save (a small problem's
+#: iterations are dominated by the calls, and an STL grid makes 10^5 of them)
+_SPARSE_ROWS = 128
+
+
 class LeastSquares:
     """The squared loss bound to data: ``f(W) = sum_t s_t/2 ||y_t - X_t w_t||^2``.
 
@@ -239,12 +245,13 @@ class LeastSquares:
 
     def _residuals(self, W):
         X = self.X
-        rows = np.flatnonzero(np.any(W != 0, axis=1))
-        if 4 * len(rows) < W.shape[0]:
-            # a working-set solver's global check sees a sparse W: products
-            # with the support's columns only (a quarter of the work or less;
-            # at d = 5000 with 250 non-zero rows, 20 times less)
-            X, W = X[..., rows], W[rows]
+        if W.shape[0] >= _SPARSE_ROWS:
+            rows = np.flatnonzero(np.any(W != 0, axis=1))
+            if 4 * len(rows) < W.shape[0]:
+                # a working-set solver's global check sees a sparse W:
+                # products with the support's columns only (a quarter of the
+                # work or less; at d = 5000 with 250 non-zero rows, 20 times less)
+                X, W = X[..., rows], W[rows]
         if self.shared:
             return self.Y - X @ W
         return self.Y - (X @ W.T[:, :, None])[..., 0]
