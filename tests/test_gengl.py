@@ -107,6 +107,39 @@ def test_presets_equal_their_formulas():
         assert rel(cvx, value) <= 1e-10, name
 
 
+def test_ssmtl_m_second_component_is_never_cheaper_so_h_does_not_matter():
+    """With the four weighted operations of "ssmtl_m", component 2's penalty
+    exceeds component 1's on every non-zero matrix when sqrt(T) < phi^3
+    (||.||_(C,F2) <= ||.||_(F,F2) and ||.||_(F,F) <= sqrt(T) ||.||_(F,C)):
+    moving W_2 into W_1 keeps the fit and lowers the penalty, so W_2 = 0 at
+    the optimum, and h = 2 gives h = 1's model (checked on the reference)."""
+    T, phi = 10, 2.0
+    penalty, weights = gengl_preset("ssmtl_m", D_, T, h=2)
+    g1, g2 = 0.3, 0.7
+    gamma = weights(g1, g2, phi)
+    rng = np.random.default_rng(0)
+    zero = np.zeros((D_, T))
+    for kind in ("dense", "sparse", "one column", "equal columns"):
+        for _ in range(20):
+            V = rng.normal(size=(D_, T))
+            if kind == "sparse":
+                V *= rng.random((D_, T)) < 0.1
+            elif kind == "one column":
+                V[:, 1:] = 0
+            elif kind == "equal columns":
+                V[:] = V[:, :1]
+            if not V.any():
+                continue
+            first = penalty.value([V, zero], gamma)
+            second = penalty.value([zero, V], gamma)
+            assert second > first
+    data = make_data(d=D_, T=T, n=12, seed=3)
+    results = [mc.reference.gengl(data, gengl_preset("ssmtl_m", D_, T, h=h)[0]).solve(
+        gamma=gengl_preset("ssmtl_m", D_, T, h=h)[1](g1, g2, phi)) for h in (1, 2)]
+    assert np.abs(results[1].components[1]).max() <= 1e-6 * np.abs(results[1].components[0]).max()
+    np.testing.assert_allclose(results[1].objective, results[0].objective, rtol=1e-7)
+
+
 @pytest.mark.parametrize("name", ["lasso", "gl", "rmtfl", "metag", "ssmtl_m"])
 def test_reference_is_dpp_and_objective_at_matches(name):
     data = make_data(d=D_, T=T_, n=15, seed=1)
