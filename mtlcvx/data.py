@@ -473,11 +473,14 @@ from ._validation import RandomState
         X_means : ndarray of shape (d, T)
         y_means : ndarray of shape (T,)
         """
-        means = once_per_array(lambda X: X.mean(axis=0), self.Xs)
+        def centre(X):
+            mean = X.mean(axis=0)
+            return X - mean, mean
+
+        centred = once_per_array(centre, self.Xs)
         y_means = np.array([y.mean() for y in self.ys])
-        data = self._replace(once_per_array(lambda X: X - X.mean(axis=0), self.Xs),
-                             [y - y_means[t] for t, y in enumerate(self.ys)])
-        return data, np.column_stack(means), y_means
+        data = self._replace([X for X, _ in centred], [y - y_means[t] for t, y in enumerate(self.ys)])
+        return data, np.column_stack([mean for _, mean in centred]), y_means
 
     def stacked(self):
         """All tasks' rows stacked: ``(X, y, task_index)``."""
@@ -490,8 +493,7 @@ def same_design(Xs):
     Identity is checked first (a container stores a shared design once); the
     comparison, a pass over the data, runs only for distinct arrays."""
     X0 = Xs[0]
-    return all(X is X0 for X in Xs[1:]) or all(
-        X is X0 or (X.shape == X0.shape and np.array_equal(X, X0)) for X in Xs[1:])
+    return all(X is X0 or (X.shape == X0.shape and np.array_equal(X, X0)) for X in Xs[1:])
 
 
 def _index_key(index):
@@ -508,14 +510,10 @@ def once_per_array(func, Xs, indices=None):
     centring, scaling and row selection at no extra cost."""
     results, out = {}, []
     for t, X in enumerate(Xs):
-        if indices is None:
-            key = id(X)
-            if key not in results:
-                results[key] = func(X)
-        else:
-            key = (id(X), _index_key(indices[t]))
-            if key not in results:
-                results[key] = func(X, indices[t])
+        args = (X,) if indices is None else (X, indices[t])
+        key = (id(X),) if indices is None else (id(X), _index_key(indices[t]))
+        if key not in results:
+            results[key] = func(*args)
         out.append(results[key])
     return out
 

@@ -145,8 +145,9 @@ def run_gengl(quick=False, out=None, progress=lambda message: None, n_jobs=None)
             figures = _figures(panels_by_scenario, out, progress)
         else:
             notices.append(MATPLOTLIB_NOTICE)
+    n_train, n_val, n_test = config["samples"]
     text = format_table(rows, ["scenario", "method", "test_nmse", "w_error", "support_f1", "structure_auc"],
-                        "GenGL scenarios: 50 training samples per task, hyperparameters by nMSE on 50 validation "
-                        "samples, test nMSE on 50 more")
+                        f"GenGL scenarios: {n_train} training samples per task, hyperparameters by nMSE on {n_val} "
+                        f"validation samples, test nMSE on {n_test} more")
     return {"experiment": "gengl", "quick": quick, "config": config, "table": rows, "figures": figures,
             "notices": notices, "text": text}
