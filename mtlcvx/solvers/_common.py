@@ -29,6 +29,12 @@ class SolverInfo:
         The method inside it, where a solver chooses among several (e.g.
         the duality-gap solver runs ADMM on badly scaled features); empty
         otherwise.
+    gradient_evaluations : float
+        Work in full-gradient equivalents (one product of every task's
+        design with its weights and back), where the solver counts it: a
+        gradient restricted to a working set of ``k`` of ``d`` rows counts
+        ``k / d``, a sweep of coordinate descent over ``k`` rows the same.
+        NaN where it is not counted.
     """
 
     n_iter: int
@@ -37,6 +43,7 @@ class SolverInfo:
     criterion_name: str
     solver: str = ""
     algorithm: str = ""
+    gradient_evaluations: float = float("nan")
 
 
 def not_converged(solver, max_iter, criterion_name, criterion, tol, warn, stacklevel=3):

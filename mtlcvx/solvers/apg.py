@@ -123,5 +123,8 @@ def accelerated_proximal_gradient(
         if it % check_every == 0 or it == max_iter:
             criterion = float(stop(x))
             if criterion <= tol:
-                return x, SolverInfo(it, True, criterion, name, NAME)
-    return x, not_converged(NAME, max_iter, name, criterion, tol, warn)
+                # one gradient per iteration, and one per check (the duality gap's or the residual's)
+                return x, SolverInfo(it, True, criterion, name, NAME, gradient_evaluations=it + it // check_every)
+    info = not_converged(NAME, max_iter, name, criterion, tol, warn)
+    info.gradient_evaluations = max_iter + max_iter // check_every
+    return x, info

@@ -197,13 +197,16 @@ def solve_row_separable(ls, norm, W0, ridge=0.0, tol=1e-9, max_iter=20_000, init
     W = np.array(W0, dtype=float, copy=True)
     size = min(d, initial_size)
     n_iter = 0
+    evaluations = 0.0
     criterion = previous = np.inf
     name = "working-set proximal gradient"
     while True:
         primal, gap, grad = norm_penalized_gap(ls, W, norm, ridge, return_grad=True)
+        evaluations += 1
         criterion = relative_gap(ls, primal, gap)
         if criterion <= tol:
-            return W, SolverInfo(n_iter, True, criterion, GAP, name, algorithm="APG in the Jacobi row metric")
+            return W, SolverInfo(n_iter, True, criterion, GAP, name, algorithm="APG in the Jacobi row metric",
+                                 gradient_evaluations=evaluations)
         if n_iter >= max_iter:
             break
         rows, size = next_working_set(norm.row_dual_norms(grad), W, size, stalled=criterion > 0.5 * previous)
@@ -214,7 +217,10 @@ def solve_row_separable(ls, norm, W0, ridge=0.0, tol=1e-9, max_iter=20_000, init
         sub_W, info = solve_norm_penalized(ls.restrict(rows), norm, W[rows], ridge, tol=inner_tol,
                                            max_iter=max_iter - n_iter, warn=False)
         n_iter += info.n_iter
+        evaluations += info.gradient_evaluations * len(rows) / d
         W = np.zeros_like(W)
         W[rows] = sub_W
         previous = criterion
-    return W, not_converged(name, max_iter, GAP, criterion, tol, warn)
+    info = not_converged(name, max_iter, GAP, criterion, tol, warn)
+    info.gradient_evaluations = evaluations
+    return W, info
