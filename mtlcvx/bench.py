@@ -27,6 +27,7 @@ full run, the paper's dual solver and the BiGMTL hypergradients (ADMM
 fixed point and Algorithm 1) against CVXPY's backward.
 """
 
+import functools
 import os
 import time
 import warnings
@@ -55,7 +56,7 @@ from .models.ggmtl import knn_task_graph
 from .solvers import dispatch
 from .terms import L1, L21, NuclearNorm, Penalty, SquaredLoss, check_term, gengl_preset, lambda_max
 
-__all__ = ["run_bench", "CASES", "QUICK_CASES"]
+__all__ = ["run_bench", "convergence_curves", "plot_convergence", "run_convergence", "CASES", "QUICK_CASES"]
 
 #: An interior-point reference whose dense semidefinite blocks would take
 #: more than this share of the machine's memory is not run.
@@ -639,3 +640,411 @@ def _run_bench(quick, budget, progress):
     text = format_table([{label: ("-" if r.get(key) is None else r.get(key)) for label, key in TABLE_COLUMNS.items()}
                          for r in rows], list(TABLE_COLUMNS), title=TABLE_TITLE)
     return {"rows": rows, "quick": quick, "budget_s": budget, "text": text}
+
+
+# -- convergence curves (``mtlcvx bench --plot FILE``) ----------------------
+
+#: The fast estimators' tolerances (and the peers'), loosest first; each is
+#: a separate timed fit: one point (time, objective) of the curve.
+CURVE_TOLS = tuple(10.0 ** -k for k in range(2, 13))
+#: Clarabel's gap and feasibility tolerances along its curve: an interior
+#: point method's time hardly depends on them (a few iterations more per
+#: decade), so every other decade suffices.
+CLARABEL_LADDER = tuple(10.0 ** -k for k in range(2, 11, 2))
+#: SCS's ``eps_abs = eps_rel`` along its curve.
+SCS_LADDER = tuple(10.0 ** -k for k in range(1, 10))
+#: The tolerance of the tight runs the reference value ``P*`` comes from
+#: (run first: their first call also gives each solver's setup time).
+CURVE_REFERENCE_EPS = 1e-10
+#: Relative suboptimalities below this are drawn at it: a log axis cannot
+#: show 0 or the negative values an answer a digit below the reference
+#: gives, and below it the objectives agree to double precision.
+SUBOPTIMALITY_FLOOR = 1e-16
+#: Timed fits per point of the fast estimators and the peers (best kept).
+CURVE_REPEATS = 3
+CURVE_CASES = [("L21, shared X", (500, 50, 100)), ("L21, per-task designs", (200, 20, 50)),
+               ("trace norm", (80, 10, 50)), ("l1 + trace (two terms)", (80, 10, 50)),
+               ("SG-MTL W-step (set-1)", (21, 30, 15)), ("GGMTL lower level (squared)", (30, 100, 20))]
+QUICK_CURVE_CASES = [("L21, shared X", (60, 8, 40)), ("L21, per-task designs", (50, 8, 30)),
+                     ("trace norm", (20, 5, 20)), ("l1 + trace (two terms)", (20, 5, 20))]
+_CVXPY_NAMES = {"CLARABEL": "CVXPY Clarabel", "SCS": "CVXPY SCS"}
+
+
+def _peer_fits(data, lam, jit=True):
+    """``{name: fit(tol) -> W}`` of the Python peers on a shared design, at
+    the objective of ``GroupLasso(lam, scaling="mean")`` (scikit-learn's
+    ``MultiTaskLasso(alpha=lam)``, as in ``benchmarks/peers.py``); celer and
+    skglm only when importable, skglm only with ``jit`` (numba compiles it
+    on its first fit in a process: 35 s measured, untimed but longer than
+    the whole quick run)."""
+    X, Y = data.Xs[0], np.column_stack(data.ys)
+    fits = {}
+    try:
+        from sklearn.linear_model import MultiTaskLasso
+    except ImportError:  # scikit-learn is a dependency; kept optional here like the others
+        pass
+    else:
+        fits["scikit-learn MultiTaskLasso"] = lambda tol: MultiTaskLasso(
+            alpha=lam, fit_intercept=False, tol=tol, max_iter=100_000).fit(X, Y).coef_.T
+    try:
+        from celer.homotopy import mtl_path
+    except ImportError:
+        pass
+    else:
+        # celer's estimator class calls a scikit-learn method removed in 1.6: its path function is what runs
+        fits["celer mtl_path"] = lambda tol: mtl_path(np.asfortranarray(X), Y, alphas=np.array([lam]), tol=tol,
+                                                      max_iter=10_000)[1][:, :, 0].T
+    try:
+        if not jit:
+            raise ImportError
+        from skglm import MultiTaskLasso as SkglmMultiTaskLasso
+    except ImportError:
+        pass
+    else:
+        fits["skglm MultiTaskLasso"] = lambda tol: SkglmMultiTaskLasso(
+            alpha=lam, fit_intercept=False, tol=tol, max_iter=10_000).fit(X, Y).coef_.T
+    return fits
+
+
+def _estimator_fit(estimator, data):
+    def fit(tol):
+        return clone(estimator).set_params(tol=tol).fit(data).coef_
+
+    return fit
+
+
+def _dispatch_fit(model, params):
+    def fit(tol):
+        return dispatch.solve(model.numeric(**params), tol=tol, warn=False)[0]
+
+    return fit
+
+
+def _curve_case(label, size, jit=True):
+    """``(model, params, fast name, {solver name: fit(tol) -> candidate})``
+    of one problem of the curves; a candidate is what ``objective_at``
+    takes (``W``, or the variables by name)."""
+    if label == "L21, shared X":
+        data = _instance(size, shared_X=True, seed=1)
+        lam = _lam(data, L21(), scaling="mean")
+        estimator = GroupLasso(lam=lam, scaling="mean", fit_intercept=False)
+        fits = {"mtlcvx GroupLasso": _estimator_fit(estimator, data), **_peer_fits(data, lam, jit)}
+        return reference.group_lasso(data, scaling="mean"), {"lam": lam}, "mtlcvx GroupLasso", fits
+    if label in ("L21, per-task designs", "trace norm"):
+        build, estimator_cls, norm = _PROBLEMS["L21" if label.startswith("L21") else "trace"]
+        data = _instance(size)
+        lam = _lam(data, norm)
+        name = f"mtlcvx {estimator_cls.__name__}"
+        return build(data), {"lam": lam}, name, {name: _estimator_fit(estimator_cls(lam=lam, fit_intercept=False),
+                                                                      data)}
+    if label == "l1 + trace (two terms)":
+        data = _instance(size)
+        a = _lam(data, L1(), SPARSE_LOW_RANK_FRACTION)
+        b = _lam(data, NuclearNorm(), SPARSE_LOW_RANK_FRACTION)
+        estimator = ConvexMTL([(a, L1()), (b, NuclearNorm())], fit_intercept=False)
+        model, params = estimator.reference_model(data)
+        return model, params, "mtlcvx ConvexMTL", {"mtlcvx ConvexMTL": _estimator_fit(estimator, data)}
+    if label == "SG-MTL W-step (set-1)":
+        model, params, _ = _sgmtl_case(make_sgmtl_set1, 3)
+    elif label == "GGMTL lower level (squared)":
+        model, params, _ = _ggmtl_case(True, size[1])
+    else:
+        raise ValueError(f"unknown convergence problem {label!r}")
+    return model, params, "mtlcvx (dispatch)", {"mtlcvx (dispatch)": _dispatch_fit(model, params)}
+
+
+def _fit_points(fit, objective, tols):
+    """``[(seconds, objective, tol)]``: one best-of-:data:`CURVE_REPEATS`
+    timed fit per tolerance.  The first (untimed) call warms imports and
+    numba's compilation (celer, skglm), which no later fit pays."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a tolerance the solver cannot reach is a point like any other
+        fit(tols[0])
+        points = []
+        for tol in tols:
+            seconds, candidate = _best_of(lambda: fit(tol), repeats=CURVE_REPEATS)
+            points.append((seconds, objective(candidate), tol))
+    return points
+
+
+def _ladder_opts(solver, eps):
+    """Clarabel's gap and feasibility tolerances, or SCS's ``eps_abs`` and
+    ``eps_rel``, at ``eps``."""
+    if solver == "CLARABEL":
+        return {"tol_gap_abs": eps, "tol_gap_rel": eps, "tol_feas": eps}
+    return {"eps_abs": eps, "eps_rel": eps, "max_iters": 100_000}
+
+
+def _cvxpy_points(model, params, solver, budget):
+    """The CVXPY runs of one solver: the tight run (its first call gives
+    the setup: wall time minus solve time; building the problem is timed by
+    the caller) and the ladder.  Returns ``(tight, setup_s, [(solve
+    seconds, objective, eps, status)], note)``; ``tight`` is
+    ``(objective, status, gap)`` or None when it failed or was stopped."""
+    if solver == "CLARABEL" and model.uses_sdp:
+        need = _dense_psd_bytes(model, solver)
+        if need > MEMORY_SHARE * _total_memory():
+            return None, None, [], f"not run: its dense PSD blocks need {need / 2**30:.0f} GiB"
+    limit = _time_limit_opts(solver, budget)
+
+    def run(opts):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return model.solve(solver=solver, solver_opts={**opts, **limit}, **params)
+
+    start = time.perf_counter()
+    try:
+        tight = run(_ladder_opts(solver, CURVE_REFERENCE_EPS))
+    except SolverError as exc:
+        return None, None, [], f"tight run: {exc.status}"
+    setup_s = time.perf_counter() - start - tight.solve_time
+    f_tight = model.objective_at(tight.variables, **params)
+    points = []
+    for eps in CLARABEL_LADDER if solver == "CLARABEL" else SCS_LADDER:
+        try:
+            result = run(_ladder_opts(solver, eps))
+        except SolverError:  # stopped by the budget: no point at this setting
+            continue
+        points.append((result.solve_time, model.objective_at(result.variables, **params), eps, result.status))
+    points.append((tight.solve_time, f_tight, CURVE_REFERENCE_EPS, tight.status))
+    return (f_tight, tight.status, tight.gap), setup_s, points, ""
+
+
+def _curve_problem(label, size, budget, progress, jit=True):
+    model, params, fast, fits = _curve_case(label, size, jit)
+    size_text = "d={}, T={}, n={}".format(*size)
+    objective = functools.partial(_objective_of, model, params)
+    timed = {}
+    for name, fit in fits.items():
+        progress(f"[bench --plot] {label} {size_text}: {name}, tol {CURVE_TOLS[0]:g} .. {CURVE_TOLS[-1]:g} ...")
+        timed[name] = _fit_points(fit, objective, CURVE_TOLS)
+    build_s = _build_time(model)
+    setup, notes, certified = {}, {}, []
+    for solver, name in _CVXPY_NAMES.items():
+        progress(f"[bench --plot] {label} {size_text}: {name} ...")
+        tight, setup_s, points, note = _cvxpy_points(model, params, solver, budget)
+        if note:
+            notes[name] = note
+        if tight is None:
+            continue
+        # both solvers would pay the build alone: each setup counts it
+        setup[name] = build_s + setup_s
+        timed[name] = points
+        # every run's objective is P at a point the solver returned, an upper bound on the optimum: the lowest
+        # certified one is the tightest
+        certified += [(f, name, eps) for _, f, eps, status in points if status == "optimal"]
+    if certified:
+        p_star, source, eps = min(certified)
+        p_star_from = f"{source} (eps {eps:g})"
+    else:  # no CVXPY certificate (stopped or not run): the best point of any solver, said so
+        p_star = min(f for points in timed.values() for _, f, *_ in points)
+        p_star_from = "best point of any solver (no certified CVXPY run)"
+    scale = max(abs(p_star), np.finfo(float).tiny)
+    curves = {name: [(seconds, (f - p_star) / scale) for seconds, f, *_ in points] for name, points in timed.items()}
+    settings = {name: [point[2] for point in points] for name, points in timed.items()}
+    return {"problem": label, "size": size_text, "p_star": p_star, "p_star_from": p_star_from, "fast": fast,
+            "curves": curves, "settings": settings, "setup_s": setup, "notes": notes}
+
+
+def _objective_of(model, params, candidate):
+    return model.objective_at(candidate, **params)
+
+
+def convergence_curves(quick=False, budget=120.0, progress=lambda message: None, cases=None):
+    """Suboptimality against time of every solver on the same instance of
+    each problem: the data of ``mtlcvx bench --plot``.
+
+    On each problem the fast estimator is fitted at each tolerance of
+    :data:`CURVE_TOLS` (each a separate timed fit, best of
+    :data:`CURVE_REPEATS`: its whole ``fit``); the CVXPY reference is solved
+    with Clarabel along :data:`CLARABEL_LADDER` and SCS along
+    :data:`SCS_LADDER` (the solver's solve time; the setup, the first
+    call's time beyond its solve, is reported apart) and once tight
+    (:data:`CURVE_REFERENCE_EPS`); on the shared-design L21 problem also
+    scikit-learn's ``MultiTaskLasso`` and, when importable, celer's
+    ``mtl_path`` and (not in the quick run: numba's compilation of it takes
+    longer than the whole quick run) skglm's ``MultiTaskLasso``, along
+    :data:`CURVE_TOLS`.
+    Single-threaded BLAS, as :func:`run_bench`.
+
+    Parameters
+    ----------
+    quick : bool
+        The small sizes of :data:`QUICK_CURVE_CASES` (seconds) instead of
+        :data:`CURVE_CASES`.
+    budget : float
+        Time limit of one reference solve, in seconds.
+    progress : callable
+        Called with one line of text per solver and problem.
+    cases : list of (str, tuple), optional
+        ``(problem, (d, T, n))`` pairs instead of the defaults, the problems
+        among those of :data:`CURVE_CASES` (the size of the SG-MTL W-step is
+        its set's, and only ``T`` counts for GGMTL).
+
+    Returns
+    -------
+    list of dict
+        One per problem: ``problem``, ``size``; ``p_star``, the reference
+        value: the lowest objective of CVXPY's certified runs (status
+        ``optimal``), and ``p_star_from``, which run gave it; ``fast``, the
+        name of mtlcvx's solver; ``curves``, ``{solver name: [(seconds,
+        relative suboptimality), ...]}`` with the relative suboptimality
+        ``(P(W) - P*) / |P*|`` unclipped (negative when a solver's answer is
+        below the reference), in ladder order (loosest first; the CVXPY
+        curves end with the tight run); ``settings``, the tolerance of each
+        point; ``setup_s``, ``{CVXPY solver name: seconds}``; ``notes``,
+        why a CVXPY solver has no curve.
+    """
+    check_bool(quick, "quick")
+    check_scalar_param(budget, "budget", low=0, low_inclusive=False)
+    cases = _check_cases(cases, quick)
+    with threadpool_limits(limits=1):
+        return [_curve_problem(label, size, budget, progress, jit=not quick) for label, size in cases]
+
+
+def _check_cases(cases, quick):
+    if cases is None:
+        return QUICK_CURVE_CASES if quick else CURVE_CASES
+    known = [label for label, _ in CURVE_CASES]
+    if not isinstance(cases, (list, tuple)):
+        raise TypeError(f"cases must be a list of (problem, (d, T, n)) pairs, got {type(cases).__name__}")
+    for case in cases:
+        if not (isinstance(case, (list, tuple)) and len(case) == 2 and case[0] in known
+                and isinstance(case[1], (list, tuple)) and len(case[1]) == 3
+                and all(isinstance(v, (int, np.integer)) and v > 0 for v in case[1])):
+            raise ValueError(f"cases: each case is (problem, (d, T, n)) with a problem among {known} and positive "
+                             f"integer sizes, got {case!r}")
+    return list(cases)
+
+
+_PLOT_FORMATS = (".png", ".pdf", ".svg")
+
+
+def check_plot_path(path, name="path"):
+    """Refuse a ``--plot`` FILE whose format (suffix) is not png, pdf or
+    svg, or when matplotlib is missing, before any timing runs.
+
+    Parameters
+    ----------
+    path : str or path-like
+    name : str
+        What the messages call it.
+
+    Raises
+    ------
+    TypeError
+        ``path`` is not a string or path.
+    ValueError
+        The suffix is not ``.png``, ``.pdf`` or ``.svg``.
+    ImportError
+        matplotlib is not installed (the ``plot`` extra).
+    """
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"{name} must be a file name (str or path), got {type(path).__name__}")
+    suffix = os.path.splitext(os.fspath(path))[1].lower()
+    if suffix not in _PLOT_FORMATS:
+        raise ValueError(f"{name} must end in {', '.join(_PLOT_FORMATS)} (the figure's format), got {path!r}")
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise ImportError('the convergence plot needs matplotlib, the "plot" extra: pip install "mtlcvx[plot]"') \
+            from None
+
+
+def plot_convergence(problems, path):
+    """Draw :func:`convergence_curves`'s data, one panel per problem, and
+    save it to ``path`` (png, pdf or svg by the suffix, Agg canvas).
+
+    Relative suboptimality on a log axis, clipped below at
+    :data:`SUBOPTIMALITY_FLOOR`; time on a log axis.  Each CVXPY solver's
+    setup is a dotted vertical line of its colour.
+
+    Returns
+    -------
+    str
+        ``path``.
+    """
+    check_plot_path(path)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    names = list(dict.fromkeys(name for problem in problems for name in problem["curves"]))
+    # mtlcvx's solver differs by problem (GroupLasso, TraceNorm, ...): one colour for all of them
+    others = iter(f"C{k}" for k in range(1, 10))
+    colors = {name: "C0" if name.startswith("mtlcvx") else next(others, "C9") for name in names}
+    ncols = min(3, len(problems))
+    nrows = -(-len(problems) // ncols)
+    fig = Figure(figsize=(5.2 * ncols, 4.0 * nrows + 1.4))
+    FigureCanvasAgg(fig)  # no pyplot: no global backend, no open figure left behind
+    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    legend = {}
+    for ax, problem in zip(axes, problems):
+        for name, points in problem["curves"].items():
+            times = [seconds for seconds, _ in points]
+            values = [max(value, SUBOPTIMALITY_FLOOR) for _, value in points]
+            ours = name == problem["fast"]
+            legend[name] = ax.plot(times, values, marker="o", ms=4 if ours else 3, lw=2 if ours else 1,
+                                   color=colors[name])[0]
+        for name, seconds in problem["setup_s"].items():
+            legend[f"{name} setup (first call beyond its solve)"] = ax.axvline(seconds, color=colors[name], ls=":",
+                                                                               lw=1.2)
+            ax.annotate(f"setup {seconds:.2g} s", (seconds, 1.0), xycoords=("data", "axes fraction"),
+                        xytext=(2, -2), textcoords="offset points", rotation=90, va="top", fontsize=6,
+                        color=colors[name])
+        ax.set(xscale="log", yscale="log", xlabel="time (s)", ylabel="(P(W) - P*) / P*")
+        ax.set_title(f"{problem['problem']}, {problem['size']}\nP* = {problem['p_star']:.10g}: "
+                     f"{problem['p_star_from']}", fontsize=8)
+        ax.grid(True, which="major", alpha=0.3)
+    ours = [name for name in legend if name.startswith("mtlcvx")]
+    if ours:  # one entry for mtlcvx's solvers, which share a colour
+        handle = legend[ours[0]]
+        legend = {"mtlcvx: " + ", ".join(name.removeprefix("mtlcvx ") for name in ours): handle,
+                  **{name: h for name, h in legend.items() if name not in ours}}
+    for ax in axes[len(problems):]:
+        ax.axis("off")
+    if len(axes) > len(problems):  # an empty panel: the legend goes there
+        axes[-1].legend(list(legend.values()), list(legend), loc="center", fontsize=8)
+        rows_of_legend = 0
+    else:
+        fig.legend(list(legend.values()), list(legend), loc="lower center", ncol=min(4, len(legend)), fontsize=8)
+        rows_of_legend = -(-len(legend) // 4)
+    fig.suptitle("Suboptimality against time, every solver on the same instance. P* = the CVXPY reference's "
+                 "optimum (lowest objective of a certified Clarabel/SCS run);\nCVXPY: solve time, its setup "
+                 f"(compile, solver setup) dotted; mtlcvx and peers: whole fit; values below "
+                 f"{SUBOPTIMALITY_FLOOR:g} drawn at {SUBOPTIMALITY_FLOOR:g}", fontsize=9)
+    fig.tight_layout(rect=(0, 0.03 + 0.2 * rows_of_legend / fig.get_figheight(), 1, 0.94))
+    fig.savefig(path, dpi=120)
+    return path
+
+
+def _time_to(points, target):
+    """The shortest time of a point at relative suboptimality ``<= target``."""
+    reached = [seconds for seconds, value in points if value <= target]
+    return min(reached) if reached else None
+
+
+def run_convergence(quick=False, budget=120.0, progress=lambda message: None, plot=None):
+    """:func:`convergence_curves`, summarised as a table (per problem and
+    solver: setup, time to a relative suboptimality of 1e-6, best value
+    reached) and drawn to ``plot`` when given (checked first: format and
+    matplotlib).  Returns ``{"problems", "rows", "text", "figures",
+    "quick", "budget_s"}``."""
+    if plot is not None:
+        check_plot_path(plot)
+    problems = convergence_curves(quick=quick, budget=budget, progress=progress)
+    rows = []
+    for problem in problems:
+        for name, points in problem["curves"].items():
+            rows.append({"problem": problem["problem"], "size": problem["size"], "solver": name,
+                         "points": len(points), "setup_s": problem["setup_s"].get(name),
+                         "time_to_1e-6": _time_to(points, 1e-6),
+                         "best_rel_subopt": min(value for _, value in points)})
+        for name, note in problem["notes"].items():
+            rows.append({"problem": problem["problem"], "size": problem["size"], "solver": f"{name}: {note}"})
+    columns = ["problem", "size", "solver", "points", "setup_s", "time_to_1e-6", "best_rel_subopt"]
+    text = format_table(rows, columns, title="convergence: relative suboptimality (P - P*) / |P*|, P* = CVXPY "
+                                             "reference optimum; time_to_1e-6 = fastest point at <= 1e-6 "
+                                             "(CVXPY: solve time, setup apart)")
+    figures = [plot_convergence(problems, plot)] if plot is not None else []
+    return {"problems": problems, "rows": rows, "text": text, "figures": figures, "quick": quick,
+            "budget_s": budget}

@@ -83,10 +83,34 @@ def _reproduce(args):
 
 
 def _bench(args):
-    from .bench import run_bench
+    from .bench import check_plot_path, run_bench, run_convergence
 
+    if args.plot is None:
+        _check_json_path(args)
+        return _report(run_bench(quick=args.quick, budget=args.budget, progress=stderr_progress), args)
+    # format, matplotlib and a writable folder are checked before minutes of timings
+    try:
+        check_plot_path(args.plot, name="FILE")
+    except (ValueError, ImportError) as exc:
+        _fail(args, f"argument --plot: {exc}")
+    _check_plot_folder(args)
     _check_json_path(args)
-    return _report(run_bench(quick=args.quick, budget=args.budget, progress=stderr_progress), args)
+    return _report(run_convergence(quick=args.quick, budget=args.budget, progress=stderr_progress, plot=args.plot),
+                   args)
+
+
+def _check_plot_folder(args):
+    """``--plot`` FILE: its folder created (as ``--json``'s) and shown to
+    take files, or the usage error; a folder named FILE is refused."""
+    path = pathlib.Path(args.plot)
+    if path.is_dir():
+        _fail(args, f"argument --plot: {path} is a folder, not a file")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".mtlcvx-probe-"):
+            pass
+    except OSError as exc:
+        _fail(args, f"argument --plot: cannot write {path}: {exc.strerror or exc}")
 
 
 def _report(result, args):
@@ -154,6 +178,10 @@ def build_parser():
     bench.add_argument("--json", metavar="FILE", help="write the rows as JSON")
     bench.add_argument("--budget", type=_positive_seconds, default=120.0, metavar="S",
                        help="time limit of one reference solve, in seconds (default 120)")
+    bench.add_argument("--plot", metavar="FILE",
+                       help="instead of the table: convergence curves (suboptimality against time, every solver on "
+                            "the same instance, P* = the CVXPY reference optimum) saved to FILE (.png, .pdf or .svg; "
+                            'needs matplotlib: pip install "mtlcvx[plot]"); --json then writes the curves')
     bench.set_defaults(func=_bench, command_parser=bench)
 
     lst = sub.add_parser("list", help="list the experiments `reproduce` knows")
