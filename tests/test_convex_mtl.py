@@ -24,7 +24,7 @@ def data():
 def test_one_l21_term_is_the_group_lasso_on_its_fast_path(data):
     est = mc.ConvexMTL([(2.0, L21())], check=True).fit(data)
     np.testing.assert_allclose(est.coef_, mc.GroupLasso(lam=2.0).fit(data).coef_, atol=1e-10)
-    assert est.solver_info_.solver == "working-set proximal gradient"
+    assert est.solver_info_.solver == "block coordinate descent"
     assert est.verification_.passed, str(est.verification_)
 
 

@@ -140,7 +140,8 @@ def _objective(data, penalties, loss="squared"):
 
 @pytest.mark.parametrize("penalties, loss, expected", [
     ([SquaredFrobenius()], "squared", "closed-form ridge"),
-    ([L21()], "squared", "working-set proximal gradient"),
+    ([L21()], "squared", "block coordinate descent"),
+    ([L21(), SquaredFrobenius()], "squared", "block coordinate descent"),
     ([L1(), SquaredFrobenius()], "squared", "working-set proximal gradient"),
     ([NuclearNorm()], "squared", "APG, duality-gap stop"),
     ([L21()], "logistic", "APG, gradient-mapping stop"),

@@ -190,15 +190,20 @@ class GroupLasso(_NormPenalized):
     (``W_j`` the j-th row).  With ``scaling="mean"`` and one shared ``X`` this
     is scikit-learn's ``MultiTaskLasso(alpha=lam)`` objective.
 
-    Fast path: accelerated proximal gradient with restart (block
-    soft-thresholding of rows) on working sets, in the Jacobi row metric
-    (each feature's step from its own curvature: a feature at 1e6 next to
-    one at 1e-6 used to stop the fit at ``max_iter`` with a gap of 0.98),
-    stopped when the relative duality gap, from the rescaled residual as in
-    scikit-learn's multi-task coordinate descent, is below ``tol``
-    (:mod:`mtlcvx.solvers.composite`).  ``lam = 0`` is least squares in
-    closed form (minimum norm where ``n < d``).  A shared ``X`` is detected
-    and used once (its Gram matrix when ``n >= d``).
+    Fast path (squared loss): block coordinate descent on working sets
+    (:mod:`mtlcvx.solvers.block_cd`): each row of ``W`` minimised exactly
+    with the others fixed (per-task curvatures, so any feature scaling),
+    Gap Safe screening, Anderson extrapolation, compiled sweeps; stopped
+    when the relative duality gap of the whole problem, from the rescaled
+    residual as in scikit-learn's multi-task coordinate descent, is below
+    ``tol``.  Features whose curvatures spread over more than 1e6 go to
+    accelerated proximal gradient on working sets in the Jacobi row metric
+    (:mod:`mtlcvx.solvers.composite`), whose duality gap has the dual point
+    such features need.  ``lam = 0`` is least squares in closed form
+    (minimum norm where ``n < d``).  A shared ``X`` (``[X] * T``) is
+    detected by identity and stored once; per-task designs are read in
+    place, without padding.  The logistic loss goes to accelerated
+    proximal gradient.
 
     Parameters
     ----------

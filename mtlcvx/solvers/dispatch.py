@@ -14,6 +14,10 @@ solver                         requires
 closed-form ridge              one variable; squared loss; only ``ridge`` and ``quadratic`` penalties
 graph least squares            one variable; squared loss; one ``graph`` penalty (sparse solve,
                                or IRLS when not squared)
+block coordinate descent       one variable; squared loss; one ``row_l2`` norm (L21) of weight
+                               ``> 0``; ``ridge`` penalties (exact row minimisation on working
+                               sets, Gap Safe screening, Anderson extrapolation,
+                               :mod:`mtlcvx.solvers.block_cd`)
 working-set proximal gradient  one variable; squared loss; one norm with ``prox``,
                                ``row_dual_norms``, ``dual_norm``; ``ridge`` penalties (APG in the
                                Jacobi row metric, :mod:`mtlcvx.solvers.composite`)
@@ -43,6 +47,7 @@ import weakref
 import numpy as np
 
 from .admm import admm_scaled_group_norms
+from . import block_cd
 from .admm_laplacian import admm_task_laplacian
 from .apg import accelerated_proximal_gradient
 from .composite import solve_norm_penalized, solve_row_separable
@@ -213,6 +218,24 @@ class WorkingSet(_OneNorm):
         ridge, (norm,) = _ridge_and_rest(objective)
         W, info = solve_row_separable(objective.datafit, norm, self._start(objective, start), ridge, tol, max_iter,
                                       warn=warn)
+        return {self._variable(objective): W}, info
+
+
+class BlockCD(_OneNorm):
+    name = "block coordinate descent"
+    requires = "one variable; squared loss; one row_l2 norm (L21) of weight > 0; ridge penalties"
+    needs = frozenset({"row_l2"})
+
+    def accepts(self, objective):
+        if not (block_cd.available() and super().accepts(objective)):
+            return False
+        _, (norm,) = _ridge_and_rest(objective)
+        return norm.weight > 0
+
+    def run(self, objective, tol, max_iter, warn, start=None):
+        ridge, (norm,) = _ridge_and_rest(objective)
+        W, info = block_cd.solve_group_lasso_bcd(objective.datafit, norm, self._start(objective, start), ridge, tol,
+                                                 max_iter, warn=warn)
         return {self._variable(objective): W}, info
 
 
@@ -387,7 +410,7 @@ class SmoothingGradient(_Operators):
 
 
 #: The solvers in the order the dispatcher tries them.
-SOLVERS = [ClosedFormRidge(), GraphSolver(), WorkingSet(), GapAPG(), TaskLaplacianADMM(), ColumnScaledADMM(),
+SOLVERS = [ClosedFormRidge(), GraphSolver(), BlockCD(), WorkingSet(), GapAPG(), TaskLaplacianADMM(), ColumnScaledADMM(),
            ProxWorkingSet(), MappingAPG(), PrimalDual()]
 
 

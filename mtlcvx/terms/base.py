@@ -37,8 +37,10 @@ CAPABILITIES = ("prox", "grad", "lipschitz", "dual_norm", "row_dual_norms", "sub
 #: (it is ``sum_g h(X diag(p_g))``, with ``inner`` = ``h``, ``power``, and
 #: its parameter ``P``), ``quadratic`` (it is ``rho/2 ||X||^2 - <shift, X> +
 #: constant``, with those parameters), ``graph`` (it smooths the tasks along
-#: ``edges``, squared or not, with per-edge ``weights``).
-FLAGS = ("ridge", "sdp", "operator", "column_scaled", "quadratic", "graph")
+#: ``edges``, squared or not, with per-edge ``weights``), ``row_l2`` (it
+#: is ``sum_j ||X_j||_2`` over the rows, which block coordinate descent
+#: minimises row by row exactly).
+FLAGS = ("ridge", "sdp", "operator", "column_scaled", "quadratic", "graph", "row_l2")
 
 
 def _cvxpy():

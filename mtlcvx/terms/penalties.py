@@ -82,6 +82,7 @@ class L21(Penalty):
     ``Least_L21``).  Works on stacks ``(..., d, T)`` too."""
 
     degree = 1
+    row_l2 = True
 
     def value(self, W):
         return float(group_norms(W).sum())
