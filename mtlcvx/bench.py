@@ -4,14 +4,23 @@ in one run, on the same instance, at the same objective.
 For each problem and size:
 
 * the reference model is solved with Clarabel and with SCS at tight
-  ``eps`` (timed after compilation: the first call compiles and solves,
-  and when that solve took under :data:`REPEAT_BELOW` seconds it is
-  repeated twice more and the best solve time kept).  A solver whose solve
-  exceeds the budget is stopped by its own time limit (Clarabel
-  ``time_limit``, SCS ``time_limit_secs``) and reported as such;
+  ``eps``.  Its time is reported in two parts.  The *setup*
+  (``reference_setup_s``) is what the first call costs beyond the solve:
+  building the CVXPY problem (shared by the two solvers, counted in both
+  rows), CVXPY's canonicalisation and compilation for this solver
+  (``reference_compile_s`` is this CVXPY share alone) and the solver's own
+  setup (SCS factorises its linear system before iterating and does not
+  count it in its solve time).  The *solve* (``reference_s``) is the time
+  the solver reports for its solve: when the first took under
+  :data:`REPEAT_BELOW` seconds it is repeated twice more, compiled, and the
+  best kept.  A solver whose solve exceeds the budget is stopped by its own
+  time limit (Clarabel ``time_limit``, SCS ``time_limit_secs``) and
+  reported as such, without times;
 * the fast estimator is timed (best of 3, whole ``fit``) with its
   duality-gap tolerance at :data:`FAST_TOL`, and its objective is compared
-  with the best certified reference objective.
+  with the best certified reference objective.  ``speedup`` is the solve
+  time over the fast time, ``speedup_with_setup`` the setup and solve over
+  it (what a first ``solve()`` costs against a first ``fit``).
 
 Plus a peer row: scikit-learn's ``MultiTaskLasso`` against our
 ``GroupLasso`` on a shared-X instance, both at a relative objective gap
@@ -24,7 +33,15 @@ at the sizes of the paper's synthetic sets against its reference; the
 time of a whole SG-MTL fit on set-2; SSMTL_m on the GenGL scenarios; the
 BiGMTL lower level (ADMM) at the synthetic size and at T = 200 and, in the
 full run, the paper's dual solver and the BiGMTL hypergradients (ADMM
-fixed point and Algorithm 1) against CVXPY's backward.
+fixed point and Algorithm 1) against CVXPY's backward.  The rows whose
+reference is not one CVXPY solve (the peer, CVXPY's backward, the SRML fit
+with CVXPY w-steps) time one whole call and have no setup column.
+
+``mtlcvx bench --plot FILE`` (:func:`run_convergence`) draws convergence
+curves instead of the table: on each problem of :data:`CURVE_CASES` the
+relative suboptimality ``(P(W) - P*) / |P*|`` of every solver against
+time, ``P*`` the lowest objective of CVXPY's certified runs; the data come
+from :func:`convergence_curves`, the figure from :func:`plot_convergence`.
 """
 
 import functools
@@ -596,8 +613,25 @@ def _peer_row(size, progress):
 
 def run_bench(quick=False, budget=120.0, progress=lambda message: None):
     """Run the benchmark with single-threaded BLAS (as the reference solvers
-    run; and timings stay meaningful on a busy machine); returns
-    ``{"rows": [...], "text": table}``."""
+    run; and timings stay meaningful on a busy machine).
+
+    Parameters
+    ----------
+    quick : bool
+        Small sizes only.
+    budget : float
+        Time limit of one reference solve, in seconds.
+    progress : callable
+        Called with one line of text per step.
+
+    Returns
+    -------
+    dict
+        ``{"rows": [...], "quick", "budget_s", "text": table}``; a CVXPY
+        reference row has ``reference_setup_s``, ``reference_compile_s``,
+        ``reference_s`` (the solve), ``speedup`` (solve / fast) and
+        ``speedup_with_setup`` (module notes).
+    """
     # checked before the first case: a bad budget would reach the solvers'
     # time limits only after minutes of fast timings
     check_bool(quick, "quick")
@@ -959,14 +993,22 @@ def plot_convergence(problems, path):
     :data:`SUBOPTIMALITY_FLOOR`; time on a log axis.  Each CVXPY solver's
     setup is a dotted vertical line of its colour.
 
+    Parameters
+    ----------
+    problems : list of dict
+        What :func:`convergence_curves` returns (or its JSON).
+    path : str or path-like
+        Ends in ``.png``, ``.pdf`` or ``.svg``; see :func:`check_plot_path`.
+
     Returns
     -------
-    str
+    str or path-like
         ``path``.
     """
     check_plot_path(path)
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+    from matplotlib.ticker import NullFormatter
 
     names = list(dict.fromkeys(name for problem in problems for name in problem["curves"]))
     # mtlcvx's solver differs by problem (GroupLasso, TraceNorm, ...): one colour for all of them
@@ -992,6 +1034,11 @@ def plot_convergence(problems, path):
                         xytext=(2, -2), textcoords="offset points", rotation=90, va="top", fontsize=6,
                         color=colors[name])
         ax.set(xscale="log", yscale="log", xlabel="time (s)", ylabel="(P(W) - P*) / P*")
+        # whole decades at both ends: a span under one decade would get overlapping minor labels, or none
+        times = [seconds for points in problem["curves"].values() for seconds, _ in points]
+        times += list(problem["setup_s"].values())
+        ax.set_xlim(10.0 ** np.floor(np.log10(min(times))), 10.0 ** np.ceil(np.log10(max(times))))
+        ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_title(f"{problem['problem']}, {problem['size']}\nP* = {problem['p_star']:.10g}: "
                      f"{problem['p_star_from']}", fontsize=8)
         ax.grid(True, which="major", alpha=0.3)
@@ -1012,7 +1059,7 @@ def plot_convergence(problems, path):
                  "optimum (lowest objective of a certified Clarabel/SCS run);\nCVXPY: solve time, its setup "
                  f"(compile, solver setup) dotted; mtlcvx and peers: whole fit; values below "
                  f"{SUBOPTIMALITY_FLOOR:g} drawn at {SUBOPTIMALITY_FLOOR:g}", fontsize=9)
-    fig.tight_layout(rect=(0, 0.03 + 0.2 * rows_of_legend / fig.get_figheight(), 1, 0.94))
+    fig.tight_layout(rect=(0, 0.03 + 0.2 * rows_of_legend / fig.get_figheight(), 1, 0.95))
     fig.savefig(path, dpi=120)
     return path
 
@@ -1024,11 +1071,25 @@ def _time_to(points, target):
 
 
 def run_convergence(quick=False, budget=120.0, progress=lambda message: None, plot=None):
-    """:func:`convergence_curves`, summarised as a table (per problem and
-    solver: setup, time to a relative suboptimality of 1e-6, best value
-    reached) and drawn to ``plot`` when given (checked first: format and
-    matplotlib).  Returns ``{"problems", "rows", "text", "figures",
-    "quick", "budget_s"}``."""
+    """:func:`convergence_curves`, summarised as a table and drawn.
+
+    Parameters
+    ----------
+    quick, budget, progress
+        As :func:`convergence_curves`.
+    plot : str or path-like, optional
+        Where :func:`plot_convergence` saves the figure; checked (format,
+        matplotlib) before any timing.
+
+    Returns
+    -------
+    dict
+        ``{"problems": convergence_curves(...), "rows", "text", "figures",
+        "quick", "budget_s"}``: one row per problem and solver with its
+        number of points, its setup (CVXPY), ``time_to_1e-6`` (the
+        shortest time of a point at relative suboptimality ``<= 1e-6``) and
+        the best relative suboptimality reached.
+    """
     if plot is not None:
         check_plot_path(plot)
     problems = convergence_curves(quick=quick, budget=budget, progress=progress)
