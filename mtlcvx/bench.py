@@ -815,10 +815,6 @@ def _cvxpy_points(model, params, solver, budget):
     the caller) and the ladder.  Returns ``(tight, setup_s, [(solve
     seconds, objective, eps, status)], note)``; ``tight`` is
     ``(objective, status, gap)`` or None when it failed or was stopped."""
-    if solver == "CLARABEL" and model.uses_sdp:
-        need = _dense_psd_bytes(model, solver)
-        if need > MEMORY_SHARE * _total_memory():
-            return None, None, [], f"not run: its dense PSD blocks need {need / 2**30:.0f} GiB"
     limit = _time_limit_opts(solver, budget)
 
     def run(opts):
@@ -826,7 +822,12 @@ def _cvxpy_points(model, params, solver, budget):
             warnings.simplefilter("ignore")
             return model.solve(solver=solver, solver_opts={**opts, **limit}, **params)
 
+    # started before the memory check, which compiles for Clarabel: the setup includes it
     start = time.perf_counter()
+    if solver == "CLARABEL" and model.uses_sdp:
+        need = _dense_psd_bytes(model, solver)
+        if need > MEMORY_SHARE * _total_memory():
+            return None, None, [], f"not run: its dense PSD blocks need {need / 2**30:.0f} GiB"
     try:
         tight = run(_ladder_opts(solver, CURVE_REFERENCE_EPS))
     except SolverError as exc:

@@ -60,6 +60,8 @@ GAP = "relative duality gap"
 ANDERSON = 5
 #: Rows of the first working set.
 INITIAL_SIZE = 10
+#: Up to this many features every sweep covers all rows.
+ALL_ROWS_BELOW = 128
 #: The inner problem stops when its relative gap is below this fraction of
 #: the outer one (or below tol / 10).
 INNER_FRACTION = 0.3
@@ -127,15 +129,16 @@ def _row_minimiser(beta, a, lam, out):
 
 
 @_jit
-def _sweeps_gram(A, shared, s, W, grad, curv, lam, ridge, n_sweeps):
+def _sweeps_gram(A, shared, s, W, grad, curv, lam, ridge, history):
     """Sweeps of exact row minimisation keeping ``grad = s_t (A_t w_t - b_t)
     + 2 ridge w_t`` current through the Gram matrices ``A`` (``(1, k, k)``
-    shared or ``(T, k, k)``)."""
+    shared or ``(T, k, k)``).  One sweep per ``history[1:]``, each
+    recording ``W`` after it (the sweeps below do the same)."""
     k, T = W.shape
     beta = np.empty(T)
     new = np.empty(T)
     delta = np.empty(T)
-    for _ in range(n_sweeps):
+    for sweep in range(history.shape[0] - 1):
         for j in range(k):
             for t in range(T):
                 beta[t] = curv[j, t] * W[j, t] - grad[j, t]
@@ -161,10 +164,11 @@ def _sweeps_gram(A, shared, s, W, grad, curv, lam, ridge, n_sweeps):
                     if delta[t] != 0.0:
                         for i in range(k):
                             grad[i, t] += A[t, j, i] * delta[t]
+        history[sweep + 1] = W
 
 
 @_jit
-def _sweeps_shared_residual(XST, s, W, R, curv, lam, ridge, n_sweeps):
+def _sweeps_shared_residual(XST, s, W, R, curv, lam, ridge, history):
     """Sweeps keeping the residual ``R = Y - X_S W`` current (one design
     shared by the tasks; ``XST`` the set's columns transposed, so that a
     column is contiguous)."""
@@ -174,7 +178,7 @@ def _sweeps_shared_residual(XST, s, W, R, curv, lam, ridge, n_sweeps):
     beta = np.empty(T)
     new = np.empty(T)
     delta = np.empty(T)
-    for _ in range(n_sweeps):
+    for sweep in range(history.shape[0] - 1):
         for jj in range(k):
             for t in range(T):
                 g[t] = 0.0
@@ -196,10 +200,11 @@ def _sweeps_shared_residual(XST, s, W, R, curv, lam, ridge, n_sweeps):
                     x = XST[jj, i]
                     for t in range(T):
                         R[i, t] -= x * delta[t]
+        history[sweep + 1] = W
 
 
 @_jit
-def _sweeps_tasks_residual(XST, offsets, s, W, r, curv, lam, ridge, n_sweeps):
+def _sweeps_tasks_residual(XST, offsets, s, W, r, curv, lam, ridge, history):
     """Sweeps keeping each task's residual ``r_t = y_t - X_t[:, S] w_t``
     current (one design per task): ``XST`` is ``[X_1[:, S]; ...; X_T[:,
     S]]`` transposed, task ``t`` its columns ``offsets[t]:offsets[t+1]``,
@@ -207,7 +212,7 @@ def _sweeps_tasks_residual(XST, offsets, s, W, r, curv, lam, ridge, n_sweeps):
     k, T = W.shape
     beta = np.empty(T)
     new = np.empty(T)
-    for _ in range(n_sweeps):
+    for sweep in range(history.shape[0] - 1):
         for jj in range(k):
             row = XST[jj]
             for t in range(T):
@@ -222,6 +227,7 @@ def _sweeps_tasks_residual(XST, offsets, s, W, r, curv, lam, ridge, n_sweeps):
                     W[jj, t] = new[t]
                     for i in range(offsets[t], offsets[t + 1]):
                         r[i] -= row[i] * delta
+        history[sweep + 1] = W
 
 
 class _Problem:
@@ -312,14 +318,15 @@ class _Inner:
         # the first wins while k is below the samples (twice them for a shared design, whose single Gram
         # matrix is small)
         self.gram = self.k <= (2 * p.n_mean if p.shared else p.n_mean)
+        every = self.k == p.d  # all rows, in order: the designs themselves, no gathered copy
         if p.shared:
-            XS = p.X[:, rows]
+            XS = p.X if every else p.X[:, rows]
             if self.gram:
                 self.A, self.b = (XS.T @ XS)[None], XS.T @ p.Y
             else:
                 self.XST = np.ascontiguousarray(XS.T)  # a column of the set contiguous for the sweeps
         else:
-            XSs = [X[:, rows] for X in p.Xs]
+            XSs = list(p.Xs) if every else [X[:, rows] for X in p.Xs]
             if self.gram:
                 self.A = np.stack([XS.T @ XS for XS in XSs])
                 self.b = np.column_stack([XS.T @ y for XS, y in zip(XSs, p.ys)])
@@ -346,14 +353,16 @@ class _Inner:
             return
         self.R = self._residuals(self.W) if R is None else R
 
-    def sweep(self, n):
+    def sweep(self, history):
+        """``len(history) - 1`` sweeps, each recording the iterate."""
         p = self.p
         if self.gram:
-            _sweeps_gram(self.A, p.shared, p.s, self.W, self.grad, self.curv, p.lam, p.ridge, n)
+            _sweeps_gram(self.A, p.shared, p.s, self.W, self.grad, self.curv, p.lam, p.ridge, history)
         elif p.shared:
-            _sweeps_shared_residual(self.XST, p.s, self.W, self.R, self.curv, p.lam, p.ridge, n)
+            _sweeps_shared_residual(self.XST, p.s, self.W, self.R, self.curv, p.lam, p.ridge, history)
         else:
-            _sweeps_tasks_residual(self.XST, self.offsets, p.s, self.W, self.R, self.curv, p.lam, p.ridge, n)
+            _sweeps_tasks_residual(self.XST, self.offsets, p.s, self.W, self.R, self.curv, p.lam, p.ridge,
+                                   history)
 
     def _squares(self, W, R=None, AW=None):
         """``(rr, ry)`` of the ridge-augmented residual at ``W``."""
@@ -402,6 +411,15 @@ class _Inner:
         primal, gap, _, _ = p.gap(self.W, grad, rr, ry)
         return p.relative(primal, gap)
 
+    def setup_work(self):
+        """Building the set's state, in full-gradient equivalents: the Gram
+        matrices and their products with ``W``, or the residuals."""
+        p = self.p
+        if self.gram:
+            tasks = 1 if p.shared else p.T
+            return (p.n_mean * self.k * self.k * tasks + p.T * self.k * self.k * tasks / p.T) / (p.n_mean * p.T * p.d)
+        return self.k / p.d
+
     def work(self):
         """One sweep in full-gradient equivalents."""
         p = self.p
@@ -409,44 +427,170 @@ class _Inner:
         return self.k * per_row / (p.n_mean * p.T * p.d)
 
 
-def _anderson(iterates):
-    """The affine combination of ``iterates`` (a list of equal-shape arrays)
-    minimising the norm of the combined differences; None when the system
-    is singular."""
-    U = np.stack([(b - a).ravel() for a, b in zip(iterates[:-1], iterates[1:])])
+@_jit
+def _anderson(history, out):
+    """Into ``out``, the affine combination ``sum_i c_i history[i + 1]``
+    (``sum_i c_i = 1``) minimising ``||sum_i c_i (history[i + 1] -
+    history[i])||``; False (``out`` untouched) when that system is
+    singular."""
+    K = history.shape[0] - 1
+    U = np.empty((K, history[0].size))
+    for i in range(K):
+        U[i] = (history[i + 1] - history[i]).ravel()
     M = U @ U.T
-    try:
-        z = np.linalg.solve(M + 1e-14 * np.trace(M) * np.eye(len(M)), np.ones(len(M)))
-    except np.linalg.LinAlgError:
-        return None
-    if not np.all(np.isfinite(z)) or z.sum() == 0:
-        return None
-    c = z / z.sum()
-    return np.tensordot(c, np.stack(iterates[1:]), axes=1)
+    shift = 1e-14 * np.trace(M)
+    for i in range(K):
+        M[i, i] += shift
+    z = np.ones(K)
+    # Gaussian elimination with partial pivoting (K is a handful)
+    for col in range(K):
+        pivot = col
+        for i in range(col + 1, K):
+            if abs(M[i, col]) > abs(M[pivot, col]):
+                pivot = i
+        if not abs(M[pivot, col]) > 1e-300:
+            return False
+        if pivot != col:
+            for j in range(K):
+                M[col, j], M[pivot, j] = M[pivot, j], M[col, j]
+            z[col], z[pivot] = z[pivot], z[col]
+        for i in range(col + 1, K):
+            f = M[i, col] / M[col, col]
+            for j in range(col, K):
+                M[i, j] -= f * M[col, j]
+            z[i] -= f * z[col]
+    for i in range(K - 1, -1, -1):
+        acc = z[i]
+        for j in range(i + 1, K):
+            acc -= M[i, j] * z[j]
+        z[i] = acc / M[i, i]
+    total = z.sum()
+    if not (np.isfinite(total) and total != 0.0):
+        return False
+    out[:] = 0.0
+    for i in range(K):
+        out += (z[i] / total) * history[i + 1]
+    return True
 
 
-def _inner_solve(inner, target, max_sweeps):
-    """Sweeps with Anderson extrapolation until the restricted relative gap
-    is ``<= target`` or ``max_sweeps`` were made; returns the sweeps made."""
-    history = [inner.W.copy()]
+@_jit
+def _gram_products(A, shared, W, out):
+    """``out[:, t] = A_t W[:, t]`` (``A`` shared when ``shared``)."""
+    k, T = W.shape
+    for t in range(T):
+        At = A[0] if shared else A[t]
+        out[:, t] = At @ np.ascontiguousarray(W[:, t])
+
+
+@_jit
+def _gram_objective_and_gap(AW, b, s, yy, f0, W, grad, lam, ridge):
+    """The restricted objective at ``W`` (``AW`` its Gram products) and, with
+    ``grad`` the gradient there (None: objective only, gap NaN), the
+    relative duality gap of :meth:`_Problem.gap` and :meth:`_Problem.relative`."""
+    k, T = W.shape
+    primal = 0.0
+    sry = 0.0
+    srr = 0.0
+    for t in range(T):
+        bw = 0.0
+        wAw = 0.0
+        ww = 0.0
+        for j in range(k):
+            bw += b[j, t] * W[j, t]
+            wAw += AW[j, t] * W[j, t]
+            ww += W[j, t] * W[j, t]
+        rr = max(wAw - 2.0 * bw + yy[t], 0.0) + 2.0 * ridge * ww / s[t]
+        srr += s[t] * rr
+        sry += s[t] * (yy[t] - bw)
+    penalty = 0.0
+    top = 0.0
+    for j in range(k):
+        nw = 0.0
+        ng = 0.0
+        for t in range(T):
+            nw += W[j, t] * W[j, t]
+            if grad is not None:
+                ng += grad[j, t] * grad[j, t]
+        penalty += np.sqrt(nw)
+        top = max(top, np.sqrt(ng))
+    primal = 0.5 * srr + lam * penalty
+    if grad is None:
+        return primal, np.nan
+    alpha = 1.0 if top <= lam else lam / top
+    dual = alpha * sry - 0.5 * alpha * alpha * srr
+    return primal, max(primal - dual, 0.0) / max(abs(primal), 1e-4 * f0, 1e-300)
+
+
+@_jit
+def _gram_solve(A, shared, b, s, yy, f0, W, grad, curv, lam, ridge, target, max_sweeps, history, check_first):
+    """:func:`_inner_solve` of a Gram-layout set, compiled whole (on small
+    problems the interpreter's calls cost more than the sweeps): sweeps,
+    Anderson extrapolation every ``len(history) - 1`` sweeps, the
+    restricted gap after each batch.  Returns ``(sweeps, gap)``."""
+    k, T = W.shape
+    K = history.shape[0] - 1
+    AW = np.empty((k, T))
+    extrapolated = np.empty((k, T))
     done = 0
-    while done < max_sweeps:
-        n = min(ANDERSON, max_sweeps - done)
-        for _ in range(n):
-            inner.sweep(1)
-            history.append(inner.W.copy())
+    gap = np.inf
+    if check_first:
+        for t in range(T):
+            AW[:, t] = (grad[:, t] - 2.0 * ridge * W[:, t]) / s[t] + b[:, t]
+        gap = _gram_objective_and_gap(AW, b, s, yy, f0, W, grad, lam, ridge)[1]
+    while done < max_sweeps and gap > target:
+        n = min(K, max_sweeps - done)
+        history[0] = W
+        _sweeps_gram(A, shared, s, W, grad, curv, lam, ridge, history[:n + 1])
         done += n
-        if len(history) > ANDERSON:
-            extrapolated = _anderson(history[-(ANDERSON + 1):])
-            if extrapolated is not None:
-                value, R = inner.objective(extrapolated)
-                if value < inner.objective()[0]:
-                    inner.W = np.ascontiguousarray(extrapolated)
-                    inner.refresh(R)
-            history = [inner.W.copy()]
-        if inner.relative_gap() <= target:
+        if n == K and _anderson(history, extrapolated):
+            _gram_products(A, shared, extrapolated, AW)
+            value, _ = _gram_objective_and_gap(AW, b, s, yy, f0, extrapolated, None, lam, ridge)
+            current = np.empty((k, T))
+            for t in range(T):
+                current[:, t] = (grad[:, t] - 2.0 * ridge * W[:, t]) / s[t] + b[:, t]
+            if value < _gram_objective_and_gap(current, b, s, yy, f0, W, None, lam, ridge)[0]:
+                W[:] = extrapolated
+                for t in range(T):
+                    grad[:, t] = (AW[:, t] - b[:, t]) * s[t] + 2.0 * ridge * W[:, t]
+        for t in range(T):
+            AW[:, t] = (grad[:, t] - 2.0 * ridge * W[:, t]) / s[t] + b[:, t]
+        gap = _gram_objective_and_gap(AW, b, s, yy, f0, W, grad, lam, ridge)[1]
+        if gap <= target:
             break
-    return done
+    return done, gap
+
+
+def _inner_solve(inner, target, max_sweeps, check_first=False):
+    """Sweeps with Anderson extrapolation until the restricted relative gap
+    is ``<= target`` or ``max_sweeps`` were made (``check_first``: the gap
+    is also checked before the first sweep); returns the sweeps made and
+    the last gap."""
+    history = np.empty((ANDERSON + 1,) + inner.W.shape)
+    if inner.gram:
+        p = inner.p
+        return _gram_solve(inner.A, p.shared, inner.b, p.s, p.yy, p.f0, inner.W, inner.grad, inner.curv, p.lam,
+                           p.ridge, target, max_sweeps, history, check_first)
+    extrapolated = np.empty(inner.W.shape)
+    done = 0
+    gap = inner.relative_gap() if check_first else np.inf
+    while done < max_sweeps and gap > target:
+        n = min(ANDERSON, max_sweeps - done)
+        history[0] = inner.W
+        inner.sweep(history[:n + 1])
+        done += n
+        if n == ANDERSON and _anderson(history, extrapolated):
+            value, R = inner.objective(extrapolated)
+            if value < inner.objective()[0]:
+                inner.W = extrapolated.copy()
+                inner.refresh(R)
+        gap = inner.relative_gap()
+        if gap <= target:
+            break
+    return done, gap
+
+
+def _algorithm(size, d):
+    return "Anderson-accelerated sweeps over " + ("all rows" if size >= d else "working sets")
 
 
 def solve_group_lasso_bcd(ls, norm, W0, ridge=0.0, tol=1e-9, max_iter=20_000, warn=True, screen=True):
@@ -495,10 +639,22 @@ def solve_group_lasso_bcd(ls, norm, W0, ridge=0.0, tol=1e-9, max_iter=20_000, wa
     d = p.d
     W = np.array(W0, dtype=float, copy=True)
     active = np.ones(d, dtype=bool)
-    size = INITIAL_SIZE
+    # on few features a working set saves less than its outer iterations cost
+    size = d if d <= ALL_ROWS_BELOW else INITIAL_SIZE
     sweeps = 0
     evaluations = 0.0
     criterion = previous = np.inf
+    if size >= d:
+        # every row from the start: the inner problem is the whole one, its gap the certificate
+        inner = _Inner(p, np.arange(d), W)
+        sweeps, criterion = _inner_solve(inner, tol, max_iter, check_first=True)
+        evaluations = inner.setup_work() + sweeps * inner.work()
+        if criterion <= tol:
+            return inner.W, SolverInfo(sweeps, True, criterion, GAP, NAME, algorithm=_algorithm(size, d),
+                                       gradient_evaluations=evaluations)
+        info = not_converged(NAME, max_iter, GAP, criterion, tol, warn)
+        info.gradient_evaluations = evaluations
+        return inner.W, info
     while True:
         R = p.residuals(W)
         G = p.gradient(R, W)
@@ -507,7 +663,7 @@ def solve_group_lasso_bcd(ls, norm, W0, ridge=0.0, tol=1e-9, max_iter=20_000, wa
         primal, gap, alpha, norms = p.gap(W, G, rr, ry)
         criterion = p.relative(primal, gap)
         if criterion <= tol:
-            return W, SolverInfo(sweeps, True, criterion, GAP, NAME, algorithm="working sets, Gram sweeps, Anderson",
+            return W, SolverInfo(sweeps, True, criterion, GAP, NAME, algorithm=_algorithm(size, d),
                                  gradient_evaluations=evaluations)
         if sweeps >= max_iter:
             break
@@ -523,14 +679,25 @@ def solve_group_lasso_bcd(ls, norm, W0, ridge=0.0, tol=1e-9, max_iter=20_000, wa
         score[support] = -np.inf
         rows = np.sort(np.argpartition(score, size - 1)[:size]) if size < d else np.arange(d)
         inner = _Inner(p, rows, W[rows])
-        # a set holding every row that may be nonzero is the whole problem: solve it to the end
-        whole = size >= int(active.sum())
-        target = tol / 10 if whole else max(tol / 10, INNER_FRACTION * criterion)
-        n = _inner_solve(inner, target, max_iter - sweeps)
-        sweeps += n
-        evaluations += n * inner.work()
-        W = np.zeros_like(W)
-        W[rows] = inner.W
+        evaluations += inner.setup_work()
+        if size >= d:
+            # every row: the inner gap is the global one, and certifies the answer
+            n, inner_gap = _inner_solve(inner, tol, max_iter - sweeps)
+            sweeps += n
+            evaluations += n * inner.work()
+            if inner_gap <= tol:
+                return inner.W, SolverInfo(sweeps, True, inner_gap, GAP, NAME, algorithm=_algorithm(size, d),
+                                           gradient_evaluations=evaluations)
+            W = inner.W
+        else:
+            # a set holding every row that may be nonzero is the whole problem: solve it to the end
+            whole = size >= int(active.sum())
+            target = tol / 10 if whole else max(tol / 10, INNER_FRACTION * criterion)
+            n, _ = _inner_solve(inner, target, max_iter - sweeps)
+            sweeps += n
+            evaluations += n * inner.work()
+            W = np.zeros_like(W)
+            W[rows] = inner.W
         previous = criterion
     info = not_converged(NAME, max_iter, GAP, criterion, tol, warn)
     info.gradient_evaluations = evaluations
