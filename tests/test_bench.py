@@ -187,3 +187,12 @@ def test_quick_convergence_plot(quick_curves, tmp_path):
         pytest.skip("matplotlib is not installed")
     path = bench.plot_convergence(quick_curves, tmp_path / "bench_quick.png")
     assert path.stat().st_size > 0
+
+
+def test_curves_skip_an_interior_point_solver_that_cannot_fit_in_memory(monkeypatch):
+    monkeypatch.setattr(bench, "MEMORY_SHARE", 0.0)
+    problem = bench.convergence_curves(cases=[("trace norm", (6, 3, 8))], budget=10.0)[0]
+    assert problem["notes"]["CVXPY Clarabel"].startswith("not run: its dense PSD blocks need")
+    assert "CVXPY Clarabel" not in problem["curves"] and "CVXPY Clarabel" not in problem["setup_s"]
+    assert problem["p_star_from"].startswith("CVXPY SCS")
+    assert problem["curves"]["mtlcvx TraceNorm"][-1][1] < 1e-6
