@@ -20,17 +20,18 @@ def _where(argument, task):
     return argument if task is None else f"{argument}[{task}]"
 
 
-def _as_numeric_array(value, argument, task=None, copy=True):
+def _as_numeric_array(value, argument, task=None, copy=True, magnitude=False):
     """``value`` as a finite float64 array; every error names
     ``argument[task]``.  ``copy=False`` (predictions) avoids copying an
-    array that is already float64."""
+    array that is already float64; ``magnitude=True`` also applies
+    :func:`_check_magnitude`."""
     where = _where(argument, task)
     if value is None:
         raise TypeError(f"{where} is None, expected an array of numbers")
     if hasattr(value, "toarray") and hasattr(value, "nnz"):
         # np.asarray wraps a sparse matrix in a 0-d object array
         raise TypeError(f"{where} is a scipy.sparse matrix; mtlcvx works with dense arrays: pass it .toarray()")
-    if np.ma.is_masked(value):
+    if isinstance(value, np.ma.MaskedArray) and np.ma.is_masked(value):
         # np.asarray would drop the mask and use the values under it
         raise ValueError(f"{where} is a masked array with masked entries: fill or drop them first")
     try:
@@ -53,8 +54,12 @@ def _as_numeric_array(value, argument, task=None, copy=True):
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"{where} has non-numeric dtype {arr.dtype}")
     arr = np.array(arr, dtype=np.float64, copy=True) if copy else np.asarray(arr, dtype=np.float64)
-    if not np.all(np.isfinite(arr)):
+    # the largest magnitude is NaN or infinite exactly when an entry is; _check_magnitude reuses it
+    largest = float(np.abs(arr).max()) if arr.size else 0.0
+    if not np.isfinite(largest):
         raise ValueError(f"{where} contains NaN or infinite values")
+    if magnitude:
+        _check_magnitude(arr, argument, task, largest)
     return arr
 
 
@@ -64,13 +69,15 @@ def _as_numeric_array(value, argument, task=None, copy=True):
 _SQUARES_LIMIT = np.finfo(np.float64).max * 1e-20
 
 
-def _check_magnitude(arr, argument, task=None):
+def _check_magnitude(arr, argument, task=None, largest=None):
     """Refuse data whose squares overflow: every solver forms ``X^T X`` or
     ``||y - X w||^2``, and with entries near 1e200 they are ``inf``; the
-    fits then failed deep inside (LinAlgError, NaN in k-NN)."""
+    fits then failed deep inside (LinAlgError, NaN in k-NN).  ``largest``:
+    ``max |arr|`` where the caller has it."""
     if arr.size == 0:
         return arr
-    largest = float(np.max(np.abs(arr)))
+    if largest is None:
+        largest = float(np.max(np.abs(arr)))
     if largest * largest * arr.size > _SQUARES_LIMIT:
         raise ValueError(f"{_where(argument, task)} has entries up to {largest:.3g}: their squares overflow "
                          "float64 in the loss; rescale the data")
@@ -191,9 +198,9 @@ from ._validation import RandomState
             given = X
             X = seen.get(id(given))
             if X is None:
-                X = _check_magnitude(_as_numeric_array(given, "Xs", t), "Xs", t)
+                X = _as_numeric_array(given, "Xs", t, magnitude=True)
                 seen[id(given)] = X
-            y = _check_magnitude(_as_numeric_array(y, "ys", t), "ys", t)
+            y = _as_numeric_array(y, "ys", t, magnitude=True)
             if X.ndim != 2:
                 raise ValueError(f"Xs[{t}] must be 2-D (n_samples, n_features), got {X.ndim}-D")
             if X.shape[0] == 0:

@@ -62,6 +62,32 @@ ANDERSON = 5
 INITIAL_SIZE = 10
 #: Up to this many features every sweep covers all rows.
 ALL_ROWS_BELOW = 128
+#: A set whose solution has nonzero rows on this share of it is saturated:
+#: the next one is :data:`SATURATED_GROWTH` times the support, not twice.
+SATURATED = 0.9
+SATURATED_GROWTH = 4
+#: Sweeps a working set is expected to take (the Gram matrices' set-up is
+#: paid once per set, the sweeps' savings every sweep).
+EXPECTED_SWEEPS = 10
+#: Share of the data's memory the per-task Gram matrices may take.
+GRAM_MEMORY_SHARE = 0.25
+
+
+def _gram_pays(k, n, T, d, shared):
+    """Whether a set of ``k`` rows is swept through its Gram matrices.
+
+    Flops, with ``n`` samples per task and ``S`` = :data:`EXPECTED_SWEEPS`:
+    the Gram matrices cost ``n k^2`` to build (BLAS, about twice the
+    sweeps' rate) and ``2 k^2 T`` per sweep; the residuals ``4 n k T`` per
+    sweep.  The Gram matrices pay while ``n k^2 / 2 + 2 S k^2 T < 4 S n k
+    T``, i.e. ``k < 4 S n T / (n / 2 + 2 S T)``: about ``0.4 n`` at ``(n,
+    T) = (1000, 10)``, ``n`` at ``(500, 20)``, ``1.9 n`` at ``(100, 50)``.
+    Per-task matrices (``T k^2`` numbers) must also fit in
+    :data:`GRAM_MEMORY_SHARE` of the data (``n d T``)."""
+    S = EXPECTED_SWEEPS
+    if k * (n / 2 + 2 * S * T) >= 4 * S * n * T:
+        return False
+    return shared or k * k <= GRAM_MEMORY_SHARE * n * d
 #: The inner problem stops when its relative gap is below this fraction of
 #: the outer one (or below tol / 10).
 INNER_FRACTION = 0.3
@@ -314,10 +340,7 @@ class _Inner:
         self.k = len(rows)
         self.curv = np.ascontiguousarray(p.curv[rows])
         self.W = np.array(W_rows, dtype=float, order="C", copy=True)
-        # Gram matrices make a row update O(k T) for T k^2 memory (k^2 shared); the residuals O(n T) for none:
-        # the first wins while k is below the samples (twice them for a shared design, whose single Gram
-        # matrix is small)
-        self.gram = self.k <= (2 * p.n_mean if p.shared else p.n_mean)
+        self.gram = _gram_pays(self.k, p.n_mean, p.T, p.d, p.shared)
         every = self.k == p.d  # all rows, in order: the designs themselves, no gathered copy
         if p.shared:
             XS = p.X if every else p.X[:, rows]
@@ -643,7 +666,7 @@ def solve_group_lasso_bcd(ls, norm, W0, ridge=0.0, tol=1e-9, max_iter=20_000, wa
     size = d if d <= ALL_ROWS_BELOW else INITIAL_SIZE
     sweeps = 0
     evaluations = 0.0
-    criterion = previous = np.inf
+    criterion = previous = previous_size = np.inf
     if size >= d:
         # every row from the start: the inner problem is the whole one, its gap the certificate
         inner = _Inner(p, np.arange(d), W)
@@ -672,9 +695,13 @@ def solve_group_lasso_bcd(ls, norm, W0, ridge=0.0, tol=1e-9, max_iter=20_000, wa
         if screen:
             radius = np.sqrt(2.0 * gap * p.s.max())
             active &= (distance < radius) | support
+        n_support = int(support.sum())
         if criterion > 0.5 * previous:
             size *= 2
-        size = min(int(active.sum()), max(size, 2 * int(support.sum())))
+        # a set the last solution filled was too small by an unknown factor: grow faster than doubling
+        grow = SATURATED_GROWTH if n_support >= SATURATED * previous_size else 2
+        size = min(int(active.sum()), max(size, grow * n_support))
+        previous_size = size
         score = np.where(active, distance, np.inf)
         score[support] = -np.inf
         rows = np.sort(np.argpartition(score, size - 1)[:size]) if size < d else np.arange(d)
