@@ -166,8 +166,15 @@ class MultiTaskData:
         Label of each task (kept from :meth:`from_long`); defaults to
         ``0..T-1``.
 
-    The arrays are copied and made read-only, so the caller's arrays are
-    never modified and later code cannot modify ours by accident.
+    copy : bool, default=True
+        Copy the arrays.  With ``copy=False`` float64 arrays are held as
+        read-only views of the caller's (what the estimators' ``fit`` does
+        with the lists it is given: a fit then adds no copy of the data to
+        its memory); a later change to the caller's arrays shows through.
+
+    The arrays are copied (unless ``copy=False``) and made read-only, so the
+    caller's arrays are never modified and later code cannot modify ours by
+    accident.
 
     Examples
     --------
@@ -182,7 +189,7 @@ from ._validation import RandomState
     (2, 3, [5, 4])
     """
 
-    def __init__(self, Xs, ys, feature_names=None, task_labels=None):
+    def __init__(self, Xs, ys, feature_names=None, task_labels=None, copy=True):
         Xs = _check_task_list(Xs, "Xs")
         ys = _check_task_list(ys, "ys")
         if len(Xs) != len(ys):
@@ -198,9 +205,14 @@ from ._validation import RandomState
             given = X
             X = seen.get(id(given))
             if X is None:
-                X = _as_numeric_array(given, "Xs", t, magnitude=True)
+                X = _as_numeric_array(given, "Xs", t, copy=copy, magnitude=True)
+                if X is given:
+                    X = X.view()  # read-only below: the caller's own array stays writeable
                 seen[id(given)] = X
-            y = _as_numeric_array(y, "ys", t, magnitude=True)
+            given_y = y
+            y = _as_numeric_array(y, "ys", t, copy=copy, magnitude=True)
+            if y is given_y:
+                y = y.view()
             if X.ndim != 2:
                 raise ValueError(f"Xs[{t}] must be 2-D (n_samples, n_features), got {X.ndim}-D")
             if X.shape[0] == 0:
@@ -525,7 +537,7 @@ def once_per_array(func, Xs, indices=None):
     return out
 
 
-def as_multitask_data(Xs, ys=None, name="data"):
+def as_multitask_data(Xs, ys=None, name="data", copy=True):
     """Return ``Xs`` if it is already a :class:`MultiTaskData` (with
     ``ys=None``), else build one from the two lists.  ``name`` is what the
     caller calls its argument (``data`` for the reference builders,
@@ -536,7 +548,7 @@ def as_multitask_data(Xs, ys=None, name="data"):
         return Xs
     if ys is None:
         raise TypeError(f"{name} must be a MultiTaskData (or Xs, ys lists); got {_describe(Xs)}{_hint(Xs)}")
-    return MultiTaskData(Xs, ys)
+    return MultiTaskData(Xs, ys, copy=copy)
 
 
 def _describe(value):

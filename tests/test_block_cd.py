@@ -64,8 +64,8 @@ def test_gram_and_residual_sweeps_take_the_same_steps(shared):
     if shared:
         resid.XST = np.ascontiguousarray(problem.X[:, rows].T)
     else:
-        resid.XST = np.ascontiguousarray(np.vstack([X[:, rows] for X in problem.Xs]).T)
-        resid.offsets = problem.offsets
+        resid.designs = problem.typed_designs()
+        resid.buf, resid.fill = np.empty((4, int(problem.offsets[-1]))), True
     resid.refresh()
     assert gram.gram
     for _ in range(3):

@@ -66,7 +66,8 @@ class MultiTaskEstimator(RegressorMixin, BaseEstimator):
         :class:`~mtlcvx.MultiTaskData` passed as ``Xs``; returns ``self``."""
         if not isinstance(Xs, MultiTaskData) and _called_by_sklearn_model_selection():
             raise ValueError(f"{type(self).__name__}.fit was given a list of tasks by scikit-learn: {_SPLIT_TASKS}")
-        data = as_multitask_data(Xs, ys, name="Xs")
+        # the container lives for the fit only and is read-only: views of the caller's arrays, no copy
+        data = as_multitask_data(Xs, ys, name="Xs", copy=False)
         self._check_hyperparameters(data)
         self._fit(data)
         self.n_tasks_, self.n_features_in_ = data.n_tasks, data.n_features

@@ -201,12 +201,20 @@ class LeastSquares:
             else:
                 self.X, self.Y = X0, Y
         else:
+            # per-task layouts are built on first use: a solver that reads the tasks in place (block
+            # coordinate descent) never pays their memory (padding: up to 2.4x the data)
             self.gram = max(X.shape[0] for X in Xs) >= d
-            if self.gram:
-                self.H = np.stack([X.T @ X for X in Xs])
-                self.C = np.column_stack([X.T @ y for X, y in zip(Xs, ys)])
-            else:
-                self.X, self.Y = self.padded()
+
+    def __getattr__(self, name):
+        # only reached when the attribute is missing: the per-task layouts, built once
+        if name in ("H", "C") and not self.__dict__.get("shared", True) and self.__dict__.get("gram"):
+            self.H = np.stack([X.T @ X for X in self.Xs])
+            self.C = np.column_stack([X.T @ y for X, y in zip(self.Xs, self.ys)])
+            return self.__dict__[name]
+        if name in ("X", "Y") and not self.__dict__.get("shared", True) and not self.__dict__.get("gram", True):
+            self.X, self.Y = self.padded()
+            return self.__dict__[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def padded(self):
         """``(X, Y)`` zero-padded per task (:func:`pad_tasks`), built once."""
@@ -217,6 +225,8 @@ class LeastSquares:
     def restrict(self, rows):
         """The same least squares on the features ``rows`` only (a working
         set): ``f(W_rows)`` with the other rows of ``W`` held at zero."""
+        # the layout first (built on first use), so that the restriction shares its pieces
+        self.H if self.gram else self.X  # noqa: B018
         sub = object.__new__(LeastSquares)
         sub.__dict__.update(self.__dict__)
         sub._L = None
