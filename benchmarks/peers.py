@@ -24,7 +24,10 @@ entries ``N(0, 1)``; ``Y = X W + 0.5 E``, ``E`` standard normal;
 Peers are optional (``pip install ".[bench]"``); a missing one is skipped.
 
 Run: ``python benchmarks/peers.py [--sizes 50,80,10 100,500,50] [--ratios 0.1 0.01]
-[--repeats 5] [--json FILE]``.
+[--repeats 5] [--json FILE]``.  ``--tolerances [1e-2 1e-6 1e-9]`` times
+mtlcvx alone at those tolerances instead and reports the relative objective
+gap each leaves: what ``GroupLasso``'s default ``tol = 1e-9`` buys, and at
+what cost.
 """
 
 import argparse
@@ -142,6 +145,36 @@ def run_case(n, d, m, ratio, solvers, repeats, target, seed=0):
     return row
 
 
+def tolerance_case(n, d, m, ratio, tols, repeats, seed=0):
+    """mtlcvx alone at each of ``tols``: median time (interleaved) and the
+    relative objective gap to the best objective any of the peers or
+    mtlcvx reaches at its tightest tolerance (what the default buys)."""
+    X, Y = make_problem(n, d, m, seed)
+    alpha = ratio * alpha_max(X, Y)
+    p_star = min(objective(X, Y, quiet(func, X, Y, alpha, TOLS[-1]), alpha) for func in available().values())
+    gaps = {tol: (objective(X, Y, quiet(_mtlcvx, X, Y, alpha, tol), alpha) - p_star) / p_star for tol in tols}
+    times = {tol: [] for tol in tols}
+    for _ in range(repeats):
+        for tol in tols:
+            start = time.perf_counter()
+            quiet(_mtlcvx, X, Y, alpha, tol)
+            times[tol].append(time.perf_counter() - start)
+    return {"n": n, "d": d, "m": m, "ratio": ratio,
+            "tols": {f"{tol:.0e}": {"gap": gaps[tol], "time": statistics.median(times[tol])} for tol in tols}}
+
+
+def format_tolerance_rows(rows, tols):
+    keys = [f"{tol:.0e}" for tol in tols]
+    lines = ["| (n, d, m) | alpha/alpha_max | " + " | ".join(f"tol {k}: time, rel. gap" for k in keys)
+             + f" | time {keys[-1]} / {keys[0]} | time {keys[-1]} / {keys[1]} |", "|" + "---|" * (4 + len(keys))]
+    for row in rows:
+        cells = [f"{row['tols'][k]['time'] * 1e3:.1f} ms, {row['tols'][k]['gap']:.1e}" for k in keys]
+        last = row["tols"][keys[-1]]["time"]
+        cells += [f"{last / row['tols'][keys[0]]['time']:.2f}", f"{last / row['tols'][keys[1]]['time']:.2f}"]
+        lines.append(f"| ({row['n']}, {row['d']}, {row['m']}) | {row['ratio']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def format_rows(rows, names):
     lines = ["| (n, d, m) | alpha/alpha_max | " + " | ".join(f"{name} time (tol)" for name in names)
              + " | " + " | ".join(f"mtlcvx / {name}" for name in names[1:]) + " |",
@@ -167,7 +200,24 @@ def main(argv=None):
     parser.add_argument("--target", type=float, default=1e-6)
     parser.add_argument("--solvers", nargs="+", default=None, help="subset of " + ", ".join(SOLVERS))
     parser.add_argument("--json", default=None)
+    parser.add_argument("--tolerances", nargs="*", type=float, default=None,
+                        help="instead of the peers: mtlcvx's time and objective gap at these tolerances "
+                             "(default 1e-2 1e-6 1e-9, the last being GroupLasso's default)")
     args = parser.parse_args(argv)
+    if args.tolerances is not None:
+        tols = args.tolerances or [1e-2, 1e-6, 1e-9]
+        rows = []
+        with threadpool_limits(1):
+            for size in args.sizes:
+                n, d, m = (int(v) for v in size.split(","))
+                for ratio in args.ratios:
+                    rows.append(tolerance_case(n, d, m, ratio, tols, args.repeats))
+                    print(format_tolerance_rows(rows[-1:], tols).splitlines()[-1], flush=True)
+        print(format_tolerance_rows(rows, tols))
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump(rows, f, indent=1)
+        return
     solvers = available()
     if args.solvers:
         solvers = {name: solvers[name] for name in args.solvers if name in solvers}
