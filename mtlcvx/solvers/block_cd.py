@@ -59,7 +59,12 @@ GAP = "relative duality gap"
 #: Sweeps between two Anderson extrapolations (and inner gap checks).
 ANDERSON = 5
 #: Rows of the first working set.
-INITIAL_SIZE = 10
+INITIAL_SIZE = 50
+#: ... or below this fraction when a sweep costs under CHEAP_SWEEP outer
+#: gradients (at (1000, 5000, 10), alpha_max / 10: 0.01 against 0.4 ms per
+#: sweep, 17 ms per outer gradient).
+DEEP_FRACTION = 0.01
+CHEAP_SWEEP = 0.1
 #: Up to this many features every sweep covers all rows.
 ALL_ROWS_BELOW = 128
 #: A set whose solution has nonzero rows on this share of it is saturated:
@@ -786,7 +791,9 @@ def solve_group_lasso_bcd(ls, norm, W0, ridge=0.0, tol=1e-9, max_iter=20_000, wa
         else:
             # a set holding every row that may be nonzero is the whole problem: solve it to the end
             whole = size >= int(active.sum())
-            target = tol / 10 if whole else max(tol / 10, INNER_FRACTION * criterion)
+            # a sweep far cheaper than the outer gradient: solve the set deeper and save outer iterations
+            fraction = INNER_FRACTION if inner.work() > CHEAP_SWEEP else DEEP_FRACTION
+            target = tol / 10 if whole else max(tol / 10, fraction * criterion)
             n, _ = _inner_solve(inner, target, max_iter - sweeps)
             sweeps += n
             evaluations += n * inner.work()
