@@ -14,8 +14,9 @@ on the lists ``Xs, ys``.  Measured, per size ``(d, m, n)`` and ratio
   the lowest objective mtlcvx and the CVXPY references (where run) reach at
   tolerance ``1e-12``; each solver is then timed at the loosest of the
   tolerances ``1e-2, 1e-3, ...`` whose answer reaches the target.  mutar is
-  not asked for ``1e-12`` (its criterion, the relative change of the
-  coefficients, took over 15 minutes there at (2000, 100, 200), 0.01): its
+  not asked for ``1e-12`` (its criterion is the relative change of the
+  coefficients; with mutar at ``1e-12``, the tight solves of (2000, 100,
+  200), 0.01 had not finished after 16 minutes): its
   ladder stops at the target, or after a fit longer than ``--budget``
   seconds (then "not reached").  An answer of any solver below ``P*`` by
   more than the target is reported in the notes (it would show ``P*`` not
