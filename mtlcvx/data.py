@@ -206,6 +206,10 @@ from ._validation import RandomState
             X = seen.get(id(given))
             if X is None:
                 X = _as_numeric_array(given, "Xs", t, copy=copy, magnitude=True)
+                if not X.flags.c_contiguous:
+                    # one memory layout whatever the caller's (a DataFrame's values are column-major): the
+                    # products, hence the last digits of a fit, do not depend on where the data came from
+                    X = np.ascontiguousarray(X)
                 if X is given:
                     X = X.view()  # read-only below: the caller's own array stays writeable
                 seen[id(given)] = X

@@ -810,7 +810,9 @@ def test_long_format_reads_a_named_task_column_of_a_dataframe():
     frame.insert(3, "school", string_labels(labels))
     by_name = LongFormat(mc.GroupLasso(), task_column="school").fit(frame, y)
     by_number = LongFormat(mc.GroupLasso(), task_column=0).fit(table, y)
-    np.testing.assert_allclose(by_name.predict(frame), by_number.predict(table), rtol=1e-10)
+    # the features come in another order (the task column sits elsewhere), and coordinate descent's path
+    # depends on the order: the two optima agree to what their duality gaps (1e-9) certify
+    np.testing.assert_allclose(by_name.predict(frame), by_number.predict(table), rtol=1e-7)
     assert list(by_name.tasks_) == ["a", "b", "c", "d"]
     # TaskScaler returns an array: the next step finds the task column by its position
     scaled = scaled_group_lasso(task_column=3, scaler_task_column="school").fit(frame, y)
