@@ -38,6 +38,19 @@ def test_peers_objective_is_scikit_learns_and_every_solver_reaches_the_target():
     assert "| (20, 30, 3) | 0.1 |" in peers.format_rows([row], list(solvers))
 
 
+def test_peers_tolerance_mode_reports_gaps_that_shrink_with_the_tolerance(tmp_path, capsys):
+    peers = _load("peers")
+    out = tmp_path / "tols.json"
+    peers.main(["--tolerances", "1e-2", "1e-6", "1e-9", "--sizes", "20,30,3", "--ratios", "0.1", "--repeats", "1",
+                "--json", str(out)])
+    (row,) = json.loads(out.read_text())
+    gaps = [row["tols"][key]["gap"] for key in ("1e-02", "1e-06", "1e-09")]
+    # tol bounds the relative duality gap, which bounds the objective's
+    assert gaps[0] <= 1e-2 and gaps[1] <= 1e-6 and gaps[2] <= 1e-9
+    assert all(row["tols"][key]["time"] > 0 for key in row["tols"])
+    assert "time 1e-09 / 1e-02" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize("module", ["peers", "per_task"])
 def test_benchmark_help(module, capsys):
     with pytest.raises(SystemExit) as exit_info:
