@@ -76,14 +76,14 @@ SATURATED_GROWTH = 4
 EXPECTED_SWEEPS = 10
 #: Sets of per-task designs up to this share of the features are copied
 #: (transposed) once; larger ones are swept in place, block by block.
-GATHER_SHARE = 0.2
+GATHER_SHARE = 0.15
 #: ... or up to this many bytes (small problems: the copy is cheaper than
 #: the block-by-block reads, 8 ms against 1 ms at d = 80, T = 10, n = 50;
 #: reading the columns in place, unvectorised, took 5.3 against 2.9 ms on
 #: the bench's instance of that size).
 GATHER_BYTES = 1 << 20
 #: Share of the data's memory the per-task Gram matrices may take.
-GRAM_MEMORY_SHARE = 0.2
+GRAM_MEMORY_SHARE = 0.15
 
 
 def _gram_pays(k, n, T, d, shared):
