@@ -321,8 +321,9 @@ class _Problem:
         self._typed = None
         # ||X_j|| of the ridge-augmented design, the dual's operator norm per row (Gap Safe)
         self.row_norms = np.sqrt(np.max(self.curv / self.s, axis=1))
-        # mtlcvx.solvers.least_squares.curvature_spread, from the column norms at hand
-        seen = (colsq[:, None] * self.s if self.shared else colsq * self.s).max(axis=1)
+        # mtlcvx.solvers.least_squares.curvature_spread, from the column norms at hand (for a shared design
+        # max_t s_t scales every feature alike)
+        seen = colsq if self.shared else (colsq * self.s).max(axis=1)
         seen = seen[seen > 0]
         self.spread = float(seen.max() / seen.min()) if seen.size else 1.0
 
@@ -436,6 +437,9 @@ class _Inner:
         ``R``: the residuals at ``W`` where they are known."""
         p = self.p
         if self.gram:
+            if not self.W.any():  # a cold start: the gradient is -s_t b_t
+                self.grad = np.ascontiguousarray(self.b * -p.s)
+                return
             AW = self.A[0] @ self.W if p.shared else np.einsum("tij,jt->it", self.A, self.W)
             self.grad = np.ascontiguousarray((AW - self.b) * p.s + 2.0 * p.ridge * self.W)
             return

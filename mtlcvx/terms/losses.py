@@ -190,17 +190,18 @@ class LeastSquares:
         self.shape = (d, T)
         X0 = Xs[0]
         self.shared = same_design(Xs)
-        self.yy = np.array([y @ y for y in ys])
         self._L = None
         self._padded = None
         if self.shared:
             self.gram = X0.shape[0] >= d
             Y = np.column_stack(ys)
+            self.yy = np.einsum("nt,nt->t", Y, Y)
             if self.gram:
                 self.H, self.C = X0.T @ X0, X0.T @ Y
             else:
                 self.X, self.Y = X0, Y
         else:
+            self.yy = np.array([y @ y for y in ys])
             # per-task layouts are built on first use: a solver that reads the tasks in place (block
             # coordinate descent) never pays their memory (padding: up to 2.4x the data)
             self.gram = max(X.shape[0] for X in Xs) >= d
