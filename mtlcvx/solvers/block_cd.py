@@ -100,7 +100,12 @@ def _gram_pays(k, n, T, d, shared):
     whatever ``T`` (measured at ``(d, T, n) = (2000, 100, 200)``: building
     them for 316 rows cost 50 gradients).  Per-task matrices (``T k^2``
     numbers) must also fit in :data:`GRAM_MEMORY_SHARE` of the data
-    (``n d T``)."""
+    (``n d T``).  Matrices of at most :data:`GATHER_BYTES` in all are always
+    taken: on such small problems the interpreter's calls, which the
+    compiled Gram-layout solve avoids, cost more than the flops (the bench's
+    per-task L21 at ``(d, T, n) = (80, 10, 50)``: 2.7 against 1.0 ms)."""
+    if 8 * k * k * (1 if shared else T) <= GATHER_BYTES:
+        return True
     S = EXPECTED_SWEEPS
     grams = 1 if shared else T
     if k * (n * grams / 2 + 2 * S * T) >= 4 * S * n * T:
@@ -503,20 +508,30 @@ class _Inner:
         primal, gap, _, _ = p.gap(self.W, grad, rr, ry)
         return p.relative(primal, gap)
 
+    def _gradient_flops(self):
+        # one full gradient, X^T (X W - Y) over every task: two products of 2 n d T flops
+        p = self.p
+        return 4.0 * p.n_mean * p.T * p.d
+
     def setup_work(self):
-        """Building the set's state, in full-gradient equivalents: the Gram
-        matrices and their products with ``W``, or the residuals."""
+        """Building the set's state, in full-gradient equivalents (flops
+        over a full gradient's): the Gram matrices (``2 n k^2`` flops each,
+        one or one per task) and ``X_S^T Y``, or the residuals."""
         p = self.p
         if self.gram:
             tasks = 1 if p.shared else p.T
-            return (p.n_mean * self.k * self.k * tasks + p.T * self.k * self.k * tasks / p.T) / (p.n_mean * p.T * p.d)
-        return self.k / p.d
+            flops = 2.0 * p.n_mean * self.k * self.k * tasks + 2.0 * p.n_mean * self.k * p.T
+        else:
+            flops = 2.0 * p.n_mean * self.k * p.T
+        return flops / self._gradient_flops()
 
     def work(self):
-        """One sweep in full-gradient equivalents."""
+        """One sweep in full-gradient equivalents: a row costs ``2 k T``
+        flops through the Gram matrices, ``4 n T`` (a product and an update
+        per task) on the residuals."""
         p = self.p
-        per_row = p.T * self.k if self.gram else p.n_mean * p.T
-        return self.k * per_row / (p.n_mean * p.T * p.d)
+        per_row = 2.0 * self.k * p.T if self.gram else 4.0 * p.n_mean * p.T
+        return self.k * per_row / self._gradient_flops()
 
 
 @_jit
