@@ -65,13 +65,25 @@ def test_gram_and_residual_sweeps_take_the_same_steps(shared):
         resid.XST = np.ascontiguousarray(problem.X[:, rows].T)
     else:
         resid.designs = problem.typed_designs()
-        resid.buf, resid.fill = np.empty((4, int(problem.offsets[-1]))), True
+        resid.fill = False
+        resid.buf = np.ascontiguousarray(np.vstack([X[:, rows] for X in problem.Xs]).T)
     resid.refresh()
+    inners = [resid]
+    if not shared:
+        # and the in-place block sweeps of large per-task sets (blocks of 4 here, the last one short)
+        blocks = block_cd._Inner(problem, rows, W0)
+        blocks.gram, blocks.fill = False, True
+        blocks.designs = problem.typed_designs()
+        blocks.grams = np.empty((4, 2, 4, 4))
+        block_cd._block_grams(blocks.designs, rows, blocks.grams)
+        blocks.refresh()
+        inners.append(blocks)
     assert gram.gram
     for _ in range(3):
         gram.sweep(np.empty((2,) + gram.W.shape))
-        resid.sweep(np.empty((2,) + resid.W.shape))
-        np.testing.assert_allclose(gram.W, resid.W, rtol=1e-10, atol=1e-12)
+        for other in inners:
+            other.sweep(np.empty((2,) + other.W.shape))
+            np.testing.assert_allclose(gram.W, other.W, rtol=1e-10, atol=1e-12)
     assert gram.objective()[0] == pytest.approx(resid.objective()[0], rel=1e-12)
     assert gram.relative_gap() == pytest.approx(resid.relative_gap(), rel=1e-6, abs=1e-13)
 

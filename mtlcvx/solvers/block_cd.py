@@ -28,12 +28,15 @@ of the multi-task literature (Obozinski et al. 2010; celer, Massias et al.
   the support plus the rows closest to their constraint, ``(lam - alpha
   ||grad_j||) / ||X_j||``, at least twice the support, doubled when the
   last set did not halve the gap.
-* **Inner solve in the set's Gram matrices.**  On a set of ``k`` rows the
-  gradient is kept up to date through ``A_t = X_t[:, S]^T X_t[:, S]``
-  (``k x k``, one for a shared design), so an update of row ``j`` costs
-  ``O(k T)`` instead of ``O(n T)``; where the Gram matrices would take more
-  room than the set's columns (``k`` above the mean ``n_t``), the
-  residuals are updated instead.  The inner problem stops on its own
+* **Inner solve in the set's Gram matrices, or on the residuals.**  On a
+  set of ``k`` rows the gradient is kept up to date through ``A_t = X_t[:,
+  S]^T X_t[:, S]`` (``k x k``, one for a shared design), so an update of
+  row ``j`` costs ``O(k T)`` instead of ``O(n T)``, where that pays
+  (:func:`_gram_pays`); otherwise the residuals are updated, on a
+  transposed copy of the set's columns when it is small (a shared design;
+  per-task sets up to :data:`GATHER_SHARE` of the features), else on the
+  per-task designs in place, block by block (:func:`_sweeps_tasks_blocks`):
+  a fit never copies the tasks' data.  The inner problem stops on its own
   duality gap, below a fraction of the outer one.
 * **Anderson extrapolation** (celer's, on the primal iterates): every
   :data:`ANDERSON` sweeps, the affine combination of the last iterates
@@ -75,13 +78,14 @@ SATURATED_GROWTH = 4
 #: paid once per set, the sweeps' savings every sweep).
 EXPECTED_SWEEPS = 10
 #: Sets of per-task designs up to this share of the features are copied
-#: (transposed) once; larger ones are swept in place, block by block.
+#: (transposed) once; larger ones are swept in place, block by block
+#: (:func:`_sweeps_tasks_blocks`).
 GATHER_SHARE = 0.15
-#: ... or up to this many bytes (small problems: the copy is cheaper than
-#: the block-by-block reads, 8 ms against 1 ms at d = 80, T = 10, n = 50;
-#: reading the columns in place, unvectorised, took 5.3 against 2.9 ms on
-#: the bench's instance of that size).
+#: ... or up to this many bytes (small problems: the copy costs little and
+#: its contiguous columns are swept fastest).
 GATHER_BYTES = 1 << 20
+#: Rows per block of the in-place sweeps of a large per-task set.
+BLOCK = 16
 #: Share of the data's memory the per-task Gram matrices may take.
 GRAM_MEMORY_SHARE = 0.15
 
@@ -253,48 +257,117 @@ def _sweeps_shared_residual(XST, s, W, R, curv, lam, ridge, history):
 
 
 @_jit
-def _sweeps_tasks_residual(Xs, rows, offsets, s, W, r, curv, lam, ridge, history, buf, fill):
+def _sweeps_tasks_residual(XST, offsets, s, W, r, curv, lam, ridge, history):
     """Sweeps keeping each task's residual ``r_t = y_t - X_t[:, S] w_t``
-    current (one design per task), reading the designs ``Xs`` (a typed
-    list) where they are: no copy of the data, whatever the set.
-
-    A column of a row-major design is scattered over ``n_t`` pages; read
-    one at a time (200 samples, 2000 features, 100 tasks) the sweeps were
-    8x slower than on a transposed copy.  So the set's rows are taken in
-    blocks of ``len(buf)``: each block's columns of every task are copied,
-    transposed, into ``buf`` (``(B, sum_t n_t)``, reading each sample's
-    block of features together), and swept there.  But a block of a sparse
-    set spans most of the data's cache lines, so a set of at most
-    :data:`GATHER_SHARE` of the features is copied whole once (``buf`` of
-    ``k`` rows, ``fill=False``) and swept there.  ``r`` holds the
-    residuals stacked, task ``t`` at ``offsets[t]:offsets[t + 1]``."""
+    current (one design per task) on a copy of the set's columns:
+    ``XST`` is ``[X_1[:, S]; ...; X_T[:, S]]`` transposed (a column
+    contiguous), task ``t`` at columns ``offsets[t]:offsets[t + 1]``, as are
+    the stacked residuals ``r``.  Taken for sets of at most
+    :data:`GATHER_SHARE` of the features (or :data:`GATHER_BYTES`); larger
+    ones are swept in place by :func:`_sweeps_tasks_blocks`."""
     k, T = W.shape
-    B = buf.shape[0]
     beta = np.empty(T)
     new = np.empty(T)
     for sweep in range(history.shape[0] - 1):
-        for start in range(0, k, B):
-            stop = min(start + B, k)
-            for t in range(T if fill else 0):
+        for jj in range(k):
+            row = XST[jj]
+            for t in range(T):
+                a, b = offsets[t], offsets[t + 1]
+                # np.dot (BLAS) on the slices: the plain loop's sum was not vectorised, 3.5x slower
+                g = np.dot(row[a:b], r[a:b])
+                beta[t] = curv[jj, t] * W[jj, t] + s[t] * g - 2.0 * ridge * W[jj, t]
+            _row_minimiser(beta, curv[jj], lam, new)
+            for t in range(T):
+                delta = new[t] - W[jj, t]
+                if delta != 0.0:
+                    W[jj, t] = new[t]
+                    for i in range(offsets[t], offsets[t + 1]):
+                        r[i] -= row[i] * delta
+        history[sweep + 1] = W
+
+
+@_jit
+def _block_grams(Xs, rows, out):
+    """``out[t, b] = X_t[:, S_b]^T X_t[:, S_b]`` for the consecutive blocks
+    ``S_b`` of ``len(out[0, 0])`` set rows, reading each design row by row
+    (row-major: a sample's block of features is a few cache lines)."""
+    k = rows.shape[0]
+    B = out.shape[2]
+    for t in range(len(Xs)):
+        X = Xs[t]
+        for blk in range(out.shape[1]):
+            j0 = blk * B
+            m = min(B, k - j0)
+            G = out[t, blk]
+            G[:, :] = 0.0
+            for i in range(X.shape[0]):
+                for a in range(m):
+                    xa = X[i, rows[j0 + a]]
+                    for b in range(a, m):
+                        G[a, b] += xa * X[i, rows[j0 + b]]
+            for a in range(m):
+                for b in range(a):
+                    G[a, b] = G[b, a]
+
+
+@_jit
+def _sweeps_tasks_blocks(Xs, rows, offsets, s, W, r, curv, lam, ridge, history, grams):
+    """Sweeps on per-task designs read in place, row-major, without copies:
+    the set's rows in consecutive blocks of ``B`` (``grams[t, b]`` their Gram
+    matrix in task ``t``, from :func:`_block_grams`).  For a block, ``X_t[:,
+    S_b]^T r_t`` is read sample by sample (a few cache lines each); its rows
+    are minimised in turn, each update of row ``j`` correcting the block's
+    products through the Gram matrix (exact coordinate descent, as row by
+    row); the residuals take the block's changes in one more pass.  Two
+    passes over the data per sweep, like a gradient, where a column-by-column
+    read of a row-major design touches ``n_t`` pages per column."""
+    k, T = W.shape
+    B = grams.shape[2]
+    g = np.empty((T, B))
+    delta = np.empty((T, B))
+    beta = np.empty(T)
+    new = np.empty(T)
+    for sweep in range(history.shape[0] - 1):
+        for blk in range(grams.shape[1]):
+            j0 = blk * B
+            m = min(B, k - j0)
+            for t in range(T):
+                X = Xs[t]
+                a = offsets[t]
+                for bb in range(m):
+                    g[t, bb] = 0.0
+                    delta[t, bb] = 0.0
+                for i in range(X.shape[0]):
+                    ri = r[a + i]
+                    for bb in range(m):
+                        g[t, bb] += X[i, rows[j0 + bb]] * ri
+            for bb in range(m):
+                jj = j0 + bb
+                for t in range(T):
+                    beta[t] = curv[jj, t] * W[jj, t] + s[t] * g[t, bb] - 2.0 * ridge * W[jj, t]
+                _row_minimiser(beta, curv[jj], lam, new)
+                for t in range(T):
+                    step = new[t] - W[jj, t]
+                    if step != 0.0:
+                        W[jj, t] = new[t]
+                        delta[t, bb] += step
+                        G = grams[t, blk]
+                        for b2 in range(m):
+                            g[t, b2] -= G[b2, bb] * step
+            for t in range(T):
+                moved = False
+                for bb in range(m):
+                    if delta[t, bb] != 0.0:
+                        moved = True
+                if not moved:
+                    continue
                 X = Xs[t]
                 a = offsets[t]
                 for i in range(X.shape[0]):
-                    for bb in range(stop - start):
-                        buf[bb, a + i] = X[i, rows[start + bb]]
-            for jj in range(start, stop):
-                row = buf[jj - start]
-                for t in range(T):
-                    a, b = offsets[t], offsets[t + 1]
-                    # np.dot (BLAS) on the slices: the plain loop's sum was not vectorised, 3.5x slower
-                    g = np.dot(row[a:b], r[a:b])
-                    beta[t] = curv[jj, t] * W[jj, t] + s[t] * g - 2.0 * ridge * W[jj, t]
-                _row_minimiser(beta, curv[jj], lam, new)
-                for t in range(T):
-                    delta = new[t] - W[jj, t]
-                    if delta != 0.0:
-                        W[jj, t] = new[t]
-                        for i in range(offsets[t], offsets[t + 1]):
-                            r[i] -= row[i] * delta
+                    acc = 0.0
+                    for bb in range(m):
+                        acc += X[i, rows[j0 + bb]] * delta[t, bb]
+                    r[a + i] -= acc
         history[sweep + 1] = W
 
 
@@ -418,8 +491,10 @@ class _Inner:
                 # a copy of the set's columns is taken when it is small next to the data, or small outright
                 self.fill = self.k > GATHER_SHARE * p.d and 8 * self.k * p.offsets[-1] > GATHER_BYTES
                 if self.fill:
-                    # a block of the set's rows, transposed, refilled as the sweeps go: 1/16 of the data at most
-                    self.buf = np.empty((int(np.clip(p.d // 16, 4, 64)), int(p.offsets[-1])))
+                    # in place, block by block: T k B numbers of block Gram matrices (B/d of the data)
+                    n_blocks = -(-self.k // BLOCK)
+                    self.grams = np.empty((p.T, n_blocks, BLOCK, BLOCK))
+                    _block_grams(self.designs, np.ascontiguousarray(rows), self.grams)
                 else:
                     # the set's columns of every task, transposed, once: at most GATHER_SHARE of the data
                     self.buf = np.empty((self.k, int(p.offsets[-1])))
@@ -458,8 +533,11 @@ class _Inner:
         elif p.shared:
             _sweeps_shared_residual(self.XST, p.s, self.W, self.R, self.curv, p.lam, p.ridge, history)
         else:
-            _sweeps_tasks_residual(self.designs, self.rows, p.offsets, p.s, self.W, self.R, self.curv, p.lam,
-                                   p.ridge, history, self.buf, self.fill)
+            if self.fill:
+                _sweeps_tasks_blocks(self.designs, self.rows, p.offsets, p.s, self.W, self.R, self.curv, p.lam,
+                                     p.ridge, history, self.grams)
+            else:
+                _sweeps_tasks_residual(self.buf, p.offsets, p.s, self.W, self.R, self.curv, p.lam, p.ridge, history)
 
     def _squares(self, W, R=None, AW=None):
         """``(rr, ry)`` of the ridge-augmented residual at ``W``."""
