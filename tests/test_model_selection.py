@@ -799,7 +799,9 @@ def test_string_task_labels_pass_through_task_scaler_and_long_format():
     named = np.column_stack([string_labels(labels), X]).astype(object)
     np.testing.assert_array_equal(TaskScaler(task_column=0).fit_transform(named)[:, 0], string_labels(labels))
     by_name = scaled_group_lasso().fit(named, y)
-    np.testing.assert_allclose(by_name.predict(named), scaled_group_lasso().fit(table, y).predict(table), rtol=1e-10)
+    # scaling an object array and a float one may differ in the last bit, and coordinate descent's path with
+    # them: the two optima agree to what their duality gaps (1e-9) certify
+    np.testing.assert_allclose(by_name.predict(named), scaled_group_lasso().fit(table, y).predict(table), rtol=1e-7)
     assert list(by_name[-1].tasks_) == ["a", "b", "c", "d"]
 
 
@@ -816,7 +818,7 @@ def test_long_format_reads_a_named_task_column_of_a_dataframe():
     assert list(by_name.tasks_) == ["a", "b", "c", "d"]
     # TaskScaler returns an array: the next step finds the task column by its position
     scaled = scaled_group_lasso(task_column=3, scaler_task_column="school").fit(frame, y)
-    np.testing.assert_allclose(scaled.predict(frame), scaled_group_lasso().fit(table, y).predict(table), rtol=1e-10)
+    np.testing.assert_allclose(scaled.predict(frame), scaled_group_lasso().fit(table, y).predict(table), rtol=1e-7)
     with pytest.raises(ValueError, match="school_id.*x0"):
         LongFormat(mc.GroupLasso(), task_column="school_id").fit(frame, y)
 
