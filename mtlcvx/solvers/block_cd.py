@@ -84,8 +84,14 @@ GATHER_SHARE = 0.15
 #: ... or up to this many bytes (small problems: the copy costs little and
 #: its contiguous columns are swept fastest).
 GATHER_BYTES = 1 << 20
-#: Rows per block of the in-place sweeps of a large per-task set.
+#: Data (all tasks' designs) up to this size count as small: the Gram
+#: matrices of :data:`GATHER_BYTES` are taken whatever their share.
+SMALL_DATA_BYTES = 4 << 20
+#: Rows per block of the in-place sweeps of a large per-task set (at most;
+#: and at most BLOCK_SHARE of the mean samples per task, as the blocks' Gram
+#: matrices take ``B / n`` of the data's memory).
 BLOCK = 16
+BLOCK_SHARE = 0.08
 #: Share of the data's memory the per-task Gram matrices may take.
 GRAM_MEMORY_SHARE = 0.15
 
@@ -105,10 +111,11 @@ def _gram_pays(k, n, T, d, shared):
     them for 316 rows cost 50 gradients).  Per-task matrices (``T k^2``
     numbers) must also fit in :data:`GRAM_MEMORY_SHARE` of the data
     (``n d T``).  Matrices of at most :data:`GATHER_BYTES` in all are always
-    taken: on such small problems the interpreter's calls, which the
+    taken when the data are under :data:`SMALL_DATA_BYTES`: on such small
+    problems the interpreter's calls, which the
     compiled Gram-layout solve avoids, cost more than the flops (the bench's
     per-task L21 at ``(d, T, n) = (80, 10, 50)``: 2.7 against 1.0 ms)."""
-    if 8 * k * k * (1 if shared else T) <= GATHER_BYTES:
+    if 8 * k * k * (1 if shared else T) <= GATHER_BYTES and 8 * n * d * T <= SMALL_DATA_BYTES:
         return True
     S = EXPECTED_SWEEPS
     grams = 1 if shared else T
@@ -491,9 +498,9 @@ class _Inner:
                 # a copy of the set's columns is taken when it is small next to the data, or small outright
                 self.fill = self.k > GATHER_SHARE * p.d and 8 * self.k * p.offsets[-1] > GATHER_BYTES
                 if self.fill:
-                    # in place, block by block: T k B numbers of block Gram matrices (B/d of the data)
-                    n_blocks = -(-self.k // BLOCK)
-                    self.grams = np.empty((p.T, n_blocks, BLOCK, BLOCK))
+                    # in place, block by block: T k B numbers of block Gram matrices, B / n of the data
+                    size = int(np.clip(BLOCK_SHARE * p.n_mean, 4, BLOCK))
+                    self.grams = np.empty((p.T, -(-self.k // size), size, size))
                     _block_grams(self.designs, np.ascontiguousarray(rows), self.grams)
                 else:
                     # the set's columns of every task, transposed, once: at most GATHER_SHARE of the data
