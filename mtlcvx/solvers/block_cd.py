@@ -494,10 +494,10 @@ class _Inner:
                     self.A[t] = XS.T @ XS
                     self.b[:, t] = XS.T @ y
             else:
-                self.designs = p.typed_designs()
                 # a copy of the set's columns is taken when it is small next to the data, or small outright
                 self.fill = self.k > GATHER_SHARE * p.d and 8 * self.k * p.offsets[-1] > GATHER_BYTES
                 if self.fill:
+                    self.designs = p.typed_designs()
                     # in place, block by block: T k B numbers of block Gram matrices, B / n of the data
                     size = int(np.clip(BLOCK_SHARE * p.n_mean, 4, BLOCK))
                     self.grams = np.empty((p.T, -(-self.k // size), size, size))
