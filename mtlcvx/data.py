@@ -28,13 +28,7 @@ def _as_numeric_array(value, argument, task=None, copy=True, magnitude=False):
     if type(value) is np.ndarray and value.dtype == np.float64:
         # the common case, without the checks that only other inputs need (a fit validates every task's arrays:
         # on small problems these calls were a fifth of the fit)
-        arr = value.copy() if copy else value
-        largest = float(np.abs(arr).max()) if arr.size else 0.0
-        if not np.isfinite(largest):
-            raise ValueError(f"{_where(argument, task)} contains NaN or infinite values")
-        if magnitude:
-            _check_magnitude(arr, argument, task, largest)
-        return arr
+        return _finite(value.copy() if copy else value, argument, task, magnitude)
     where = _where(argument, task)
     if value is None:
         raise TypeError(f"{where} is None, expected an array of numbers")
@@ -64,10 +58,16 @@ def _as_numeric_array(value, argument, task=None, copy=True, magnitude=False):
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"{where} has non-numeric dtype {arr.dtype}")
     arr = np.array(arr, dtype=np.float64, copy=True) if copy else np.asarray(arr, dtype=np.float64)
+    return _finite(arr, argument, task, magnitude)
+
+
+def _finite(arr, argument, task, magnitude):
+    """``arr`` (float64) after refusing NaN and infinite entries, and with
+    ``magnitude`` entries whose squares overflow."""
     # the largest magnitude is NaN or infinite exactly when an entry is; _check_magnitude reuses it
     largest = float(np.abs(arr).max()) if arr.size else 0.0
     if not np.isfinite(largest):
-        raise ValueError(f"{where} contains NaN or infinite values")
+        raise ValueError(f"{_where(argument, task)} contains NaN or infinite values")
     if magnitude:
         _check_magnitude(arr, argument, task, largest)
     return arr
