@@ -52,12 +52,13 @@ def _lam(ls, fraction):
     return fraction * np.linalg.norm(ls.grad(np.zeros(ls.shape)), axis=1).max()
 
 
-@pytest.mark.parametrize("shared", [True, False])
-def test_gram_and_residual_sweeps_take_the_same_steps(shared):
+@pytest.mark.parametrize("shared, rows", [(True, np.arange(0, 30, 5)), (False, np.arange(0, 30, 5)),
+                                          (False, np.arange(3, 9))])  # scattered and consecutive features
+def test_gram_and_residual_sweeps_take_the_same_steps(shared, rows):
     data = make_data(d=30, T=4, n=20, shared=shared, ragged=not shared, seed=3)
     ls = _ls(data)
     problem = block_cd._Problem(ls, ridge=0.1, lam=_lam(ls, 0.05))
-    rows = np.arange(0, 30, 5)  # small enough for the Gram layout
+    # rows: a set small enough for the Gram layout
     W0 = np.random.default_rng(0).normal(size=(len(rows), 4))
     gram, resid = block_cd._Inner(problem, rows, W0), block_cd._Inner(problem, rows, W0)
     resid.gram = False  # the second onto the residual layout
