@@ -45,6 +45,12 @@ from .least_squares import TaskSystems, check_operator_weights, least_squares_co
 __all__ = ["admm_task_laplacian"]
 
 NAME = "ADMM (task-Laplacian operators)"
+
+#: Over-relaxation of the split variables' updates (1: plain ADMM).
+#: Measured on SSMTL_m (h = 2) at tol 1e-8, iterations at 1.0 / 1.5 / 1.8:
+#: GL scenario 1920 / 1790 / 2000, MeTaG 910 / 570 / 430, rMTFL 570 / 430 /
+#: 350 (same objectives to 1e-8 relative).
+RELAX = 1.5
 RESIDUAL = "relative ADMM residual"
 
 
@@ -174,8 +180,10 @@ def admm_task_laplacian(datafit, n_components, penalties, tol=1e-8, max_iter=20_
         Wl = np.array([structure.inverse_right(B[l] - G / rho, l) for l in range(h)])
         Z_old = Z
         DW = [D @ vec(Wl[l]) for l, D, *_ in blocks]
-        Z = [op.group_prox(dw + u, gamma / rho) for dw, u, (*_, gamma, op) in zip(DW, U, blocks)]
-        U = [u + dw - z for u, dw, z in zip(U, DW, Z)]
+        # over-relaxation (Boyd et al. 2011, 3.4.3): the split variables see a mix of the new D W and the old z
+        DWr = [RELAX * dw + (1.0 - RELAX) * zo for dw, zo in zip(DW, Z_old)]
+        Z = [op.group_prox(dw + u, gamma / rho) for dw, u, (*_, gamma, op) in zip(DWr, U, blocks)]
+        U = [u + dw - z for u, dw, z in zip(U, DWr, Z)]
         if it % check_every == 0 or it == max_iter:
             r_primal = np.sqrt(sum(np.sum((dw - z) ** 2) for dw, z in zip(DW, Z)))
             dual = np.zeros((h, d, T))
