@@ -52,7 +52,7 @@ import numpy as np
 
 from ._common import SolverInfo, not_converged
 from .composite import solve_row_separable
-from .least_squares import CORRECTION_SPREAD
+from .least_squares import CORRECTION_SPREAD, GAP_FLOOR
 
 __all__ = ["solve_group_lasso_bcd", "available"]
 
@@ -63,6 +63,9 @@ GAP = "relative duality gap"
 ANDERSON = 5
 #: Rows of the first working set.
 INITIAL_SIZE = 50
+#: The inner problem stops when its relative gap is below this fraction of
+#: the outer one (or below tol / 10) ...
+INNER_FRACTION = 0.3
 #: ... or below this fraction when a sweep costs under CHEAP_SWEEP outer
 #: gradients (at (1000, 5000, 10), alpha_max / 10: 0.01 against 0.4 ms per
 #: sweep, 17 ms per outer gradient).
@@ -122,10 +125,6 @@ def _gram_pays(k, n, T, d, shared):
     if k * (n * grams / 2 + 2 * S * T) >= 4 * S * n * T:
         return False
     return shared or k * k <= GRAM_MEMORY_SHARE * n * d
-#: The inner problem stops when its relative gap is below this fraction of
-#: the outer one (or below tol / 10).
-INNER_FRACTION = 0.3
-
 try:
     import numba
 except ImportError:  # pragma: no cover - numba is a dependency; a platform without it falls back to APG
@@ -479,7 +478,7 @@ class _Problem:
 
     def relative(self, primal, gap):
         # the denominator of mtlcvx.solvers.least_squares.relative_gap
-        return gap / max(abs(primal), 1e-4 * self.f0, np.finfo(float).tiny)
+        return gap / max(abs(primal), GAP_FLOOR * self.f0, np.finfo(float).tiny)
 
 
 class _Inner:
@@ -566,51 +565,42 @@ class _Inner:
             else:
                 _sweeps_tasks_residual(self.buf, p.offsets, p.s, self.W, self.R, self.curv, p.lam, p.ridge, history)
 
-    def _squares(self, W, R=None, AW=None):
-        """``(rr, ry)`` of the ridge-augmented residual at ``W``."""
+    def _products(self, W):
+        """``A_t w_t``: from the kept gradient at the iterate, else by products."""
         p = self.p
-        if self.gram:
-            bw = np.einsum("jt,jt->t", self.b, W)
-            rr = np.maximum(np.einsum("jt,jt->t", AW, W) - 2.0 * bw + p.yy, 0.0)
-            if p.ridge:
-                rr = rr + 2.0 * p.ridge * np.einsum("jt,jt->t", W, W) / p.s
-            return rr, p.yy - bw
-        return p.residual_stats(R, W)
+        out = np.empty(W.shape)
+        if W is self.W:
+            _products_from_gradient(self.grad, W, p.s, self.b, p.ridge, out)
+        else:
+            _gram_products(self.A, p.shared, np.ascontiguousarray(W), out)
+        return out
 
     def objective(self, W=None):
         """The restricted objective at ``W`` (default: the iterate), and the
-        residuals or Gram products computed on the way (for :meth:`refresh`)."""
+        residuals computed on the way (for :meth:`refresh`; None in the Gram
+        layout, whose compiled formulas :func:`_gram_solve` uses too)."""
         p = self.p
-        current = W is None
-        W = self.W if current else W
-        R = AW = None
+        W = self.W if W is None else W
         if self.gram:
-            if current:
-                AW = (self.grad - 2.0 * p.ridge * W) / p.s + self.b
-            else:
-                AW = self.A[0] @ W if p.shared else np.einsum("tij,jt->it", self.A, W)
-        else:
-            R = self.R if current else self._residuals(W)
-        rr, _ = self._squares(W, R, AW)
-        value = 0.5 * float(p.s @ rr) + p.lam * float(np.sqrt(np.einsum("jt,jt->j", W, W)).sum())
-        return value, R
+            return _gram_objective_and_gap(self._products(W), self.b, p.s, p.yy, p.f0, W, None, p.lam,
+                                           p.ridge)[0], None
+        R = self.R if W is self.W else self._residuals(W)
+        rr, _ = p.residual_stats(R, W)
+        return 0.5 * float(p.s @ rr) + p.lam * float(np.sqrt(np.einsum("jt,jt->j", W, W)).sum()), R
 
     def relative_gap(self):
         p = self.p
         if self.gram:
-            grad = self.grad
-            AW = (grad - 2.0 * p.ridge * self.W) / p.s + self.b
-            rr, ry = self._squares(self.W, AW=AW)
+            return _gram_objective_and_gap(self._products(self.W), self.b, p.s, p.yy, p.f0, self.W, self.grad,
+                                           p.lam, p.ridge)[1]
+        R = self.R
+        if p.shared:
+            grad = -(self.XST @ R) * p.s
         else:
-            R = self.R
-            if p.shared:
-                grad = -(self.XST @ R) * p.s
-            else:
-                o = p.offsets
-                grad = -np.column_stack([self._columns(X).T @ R[o[t]:o[t + 1]] for t, X in enumerate(p.Xs)]) * p.s
-            grad = grad + 2.0 * p.ridge * self.W if p.ridge else grad
-            rr, ry = self._squares(self.W, R)
-        primal, gap, _, _ = p.gap(self.W, grad, rr, ry)
+            o = p.offsets
+            grad = -np.column_stack([self._columns(X).T @ R[o[t]:o[t + 1]] for t, X in enumerate(p.Xs)]) * p.s
+        grad = grad + 2.0 * p.ridge * self.W if p.ridge else grad
+        primal, gap, _, _ = p.gap(self.W, grad, *p.residual_stats(R, self.W))
         return p.relative(primal, gap)
 
     def _gradient_flops(self):
@@ -730,7 +720,7 @@ def _gram_objective_and_gap(AW, b, s, yy, f0, W, grad, lam, ridge):
         return primal, np.nan
     alpha = 1.0 if top <= lam else lam / top
     dual = alpha * sry - 0.5 * alpha * alpha * srr
-    return primal, max(primal - dual, 0.0) / max(abs(primal), 1e-4 * f0, 1e-300)
+    return primal, max(primal - dual, 0.0) / max(abs(primal), GAP_FLOOR * f0, 1e-300)
 
 
 @_jit
@@ -864,68 +854,62 @@ def solve_group_lasso_bcd(ls, norm, W0, ridge=0.0, tol=1e-9, max_iter=20_000, wa
     sweeps = 0
     evaluations = 0.0
     criterion = previous = previous_size = np.inf
-    if size >= d:
-        # every row from the start: the inner problem is the whole one, its gap the certificate
-        inner = _Inner(p, np.arange(d), W)
-        sweeps, criterion = _inner_solve(inner, tol, max_iter, check_first=True)
-        evaluations = inner.setup_work() + sweeps * inner.work()
-        if criterion <= tol:
-            return inner.W, SolverInfo(sweeps, True, criterion, GAP, NAME, algorithm=_algorithm(size, d),
-                                       gradient_evaluations=evaluations)
-        info = not_converged(NAME, max_iter, GAP, criterion, tol, warn)
-        info.gradient_evaluations = evaluations
-        return inner.W, info
+    # every row from the start: the first solve needs no outer pass, the inner gap being the global one
+    rows = np.arange(d) if size >= d else None
     while True:
-        R = p.residuals(W)
-        G = p.gradient(R, W)
-        evaluations += 1.0
-        rr, ry = p.residual_stats(R, W)
-        primal, gap, alpha, norms = p.gap(W, G, rr, ry)
-        criterion = p.relative(primal, gap)
-        if criterion <= tol:
-            return W, SolverInfo(sweeps, True, criterion, GAP, NAME, algorithm=_algorithm(size, d),
-                                 gradient_evaluations=evaluations)
-        if sweeps >= max_iter:
-            break
-        support = np.any(W != 0, axis=1)
-        distance = (lam - alpha * norms) / np.where(p.row_norms > 0, p.row_norms, 1.0)
-        if screen:
-            radius = np.sqrt(2.0 * gap * p.s.max())
-            active &= (distance < radius) | support
-        n_support = int(support.sum())
-        # twice the support (a set sized on its support shrinks with it: 608 rows swept for 157 nonzero
-        # ones cost 4x); a set the last solution filled was too small by an unknown factor: grow faster;
-        # one that did not halve the gap: at least double it
-        grow = SATURATED_GROWTH if n_support >= SATURATED * previous_size else 2
-        stalled = 2 * size if criterion > 0.5 * previous else 0
-        size = min(int(active.sum()), max(INITIAL_SIZE, grow * n_support, stalled))
-        previous_size = size
-        score = np.where(active, distance, np.inf)
-        score[support] = -np.inf
-        rows = np.sort(np.argpartition(score, size - 1)[:size]) if size < d else np.arange(d)
+        outer = rows is None
+        if outer:
+            R = p.residuals(W)
+            G = p.gradient(R, W)
+            evaluations += 1.0
+            rr, ry = p.residual_stats(R, W)
+            primal, gap, alpha, norms = p.gap(W, G, rr, ry)
+            criterion = p.relative(primal, gap)
+            if criterion <= tol:
+                return W, SolverInfo(sweeps, True, criterion, GAP, NAME, algorithm=_algorithm(size, d),
+                                     gradient_evaluations=evaluations)
+            if sweeps >= max_iter:
+                break
+            support = np.any(W != 0, axis=1)
+            distance = (lam - alpha * norms) / np.where(p.row_norms > 0, p.row_norms, 1.0)
+            if screen:
+                radius = np.sqrt(2.0 * gap * p.s.max())
+                active &= (distance < radius) | support
+            n_support = int(support.sum())
+            # twice the support (a set sized on its support shrinks with it: 608 rows swept for 157 nonzero
+            # ones cost 4x); a set the last solution filled was too small by an unknown factor: grow faster;
+            # one that did not halve the gap: at least double it
+            grow = SATURATED_GROWTH if n_support >= SATURATED * previous_size else 2
+            stalled = 2 * size if criterion > 0.5 * previous else 0
+            size = min(int(active.sum()), max(INITIAL_SIZE, grow * n_support, stalled))
+            previous_size = size
+            score = np.where(active, distance, np.inf)
+            score[support] = -np.inf
+            rows = np.sort(np.argpartition(score, size - 1)[:size]) if size < d else np.arange(d)
         inner = _Inner(p, rows, W[rows])
         evaluations += inner.setup_work()
-        if size >= d:
-            # every row: the inner gap is the global one, and certifies the answer
-            n, inner_gap = _inner_solve(inner, tol, max_iter - sweeps)
-            sweeps += n
-            evaluations += n * inner.work()
-            if inner_gap <= tol:
-                return inner.W, SolverInfo(sweeps, True, inner_gap, GAP, NAME, algorithm=_algorithm(size, d),
-                                           gradient_evaluations=evaluations)
-            W = inner.W
-        else:
-            # a set holding every row that may be nonzero is the whole problem: solve it to the end
-            whole = size >= int(active.sum())
-            # a sweep far cheaper than the outer gradient: solve the set deeper and save outer iterations
-            fraction = INNER_FRACTION if inner.work() > CHEAP_SWEEP else DEEP_FRACTION
-            target = tol / 10 if whole else max(tol / 10, fraction * criterion)
-            n, _ = _inner_solve(inner, target, max_iter - sweeps)
-            sweeps += n
-            evaluations += n * inner.work()
-            W = np.zeros_like(W)
-            W[rows] = inner.W
         previous = criterion
+        if size >= d:
+            # every row: the inner gap is the global one, and certifies the answer (or max_iter was reached)
+            n, criterion = _inner_solve(inner, tol, max_iter - sweeps, check_first=not outer)
+            sweeps += n
+            evaluations += n * inner.work()
+            W = inner.W
+            if criterion <= tol:
+                return W, SolverInfo(sweeps, True, criterion, GAP, NAME, algorithm=_algorithm(size, d),
+                                     gradient_evaluations=evaluations)
+            break
+        # a set holding every row that may be nonzero is the whole problem: solve it to the end
+        whole = size >= int(active.sum())
+        # a sweep far cheaper than the outer gradient: solve the set deeper and save outer iterations
+        fraction = INNER_FRACTION if inner.work() > CHEAP_SWEEP else DEEP_FRACTION
+        target = tol / 10 if whole else max(tol / 10, fraction * criterion)
+        n, _ = _inner_solve(inner, target, max_iter - sweeps)
+        sweeps += n
+        evaluations += n * inner.work()
+        W = np.zeros_like(W)
+        W[rows] = inner.W
+        rows = None
     info = not_converged(NAME, max_iter, GAP, criterion, tol, warn)
     info.gradient_evaluations = evaluations
     return W, info
