@@ -79,6 +79,13 @@ def _finite(arr, argument, task, magnitude):
 _SQUARES_LIMIT = np.finfo(np.float64).max * 1e-20
 
 
+def _held(arr, given):
+    """``arr`` as the container holds it: a view where it is the caller's
+    own array, which the container then makes read-only without touching
+    the caller's."""
+    return arr.view() if arr is given else arr
+
+
 def _check_magnitude(arr, argument, task=None, largest=None):
     """Refuse data whose squares overflow: every solver forms ``X^T X`` or
     ``||y - X w||^2``, and with entries near 1e200 they are ``inf``; the
@@ -215,18 +222,11 @@ from ._validation import RandomState
             given = X
             X = seen.get(id(given))
             if X is None:
-                X = _as_numeric_array(given, "Xs", t, copy=copy, magnitude=True)
-                if not X.flags.c_contiguous:
-                    # one memory layout whatever the caller's (a DataFrame's values are column-major): the
-                    # products, hence the last digits of a fit, do not depend on where the data came from
-                    X = np.ascontiguousarray(X)
-                if X is given:
-                    X = X.view()  # read-only below: the caller's own array stays writeable
+                # one memory layout whatever the caller's (a DataFrame's values are column-major): the
+                # products, hence the last digits of a fit, do not depend on where the data came from
+                X = _held(np.ascontiguousarray(_as_numeric_array(given, "Xs", t, copy=copy, magnitude=True)), given)
                 seen[id(given)] = X
-            given_y = y
-            y = _as_numeric_array(y, "ys", t, copy=copy, magnitude=True)
-            if y is given_y:
-                y = y.view()
+            y = _held(_as_numeric_array(y, "ys", t, copy=copy, magnitude=True), y)
             if X.ndim != 2:
                 raise ValueError(f"Xs[{t}] must be 2-D (n_samples, n_features), got {X.ndim}-D")
             if X.shape[0] == 0:
