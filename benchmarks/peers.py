@@ -206,33 +206,30 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.tolerances is not None:
         tols = args.tolerances or [1e-2, 1e-6, 1e-9]
-        rows = []
-        with threadpool_limits(1):
-            for size in args.sizes:
-                n, d, m = (int(v) for v in size.split(","))
-                for ratio in args.ratios:
-                    rows.append(tolerance_case(n, d, m, ratio, tols, args.repeats))
-                    print(format_tolerance_rows(rows[-1:], tols).splitlines()[-1], flush=True)
-        print(format_tolerance_rows(rows, tols))
-        if args.json:
-            with open(args.json, "w") as f:
-                json.dump(rows, f, indent=1)
+        _measure(args, lambda n, d, m, ratio: tolerance_case(n, d, m, ratio, tols, args.repeats),
+                 lambda rows: format_tolerance_rows(rows, tols))
         return
     solvers = available()
     if args.solvers:
         solvers = {name: solvers[name] for name in args.solvers if name in solvers}
+    _measure(args, lambda n, d, m, ratio: run_case(n, d, m, ratio, solvers, args.repeats, args.target),
+             lambda rows: format_rows(rows, list(solvers)))
+
+
+def _measure(args, case, table):
+    """``case`` at every size and ratio (BLAS on one thread), each row
+    printed as it comes, then the table and the JSON."""
     rows = []
     with threadpool_limits(1):
         for size in args.sizes:
             n, d, m = (int(v) for v in size.split(","))
             for ratio in args.ratios:
-                rows.append(run_case(n, d, m, ratio, solvers, args.repeats, args.target))
-                print(format_rows(rows[-1:], list(solvers)).splitlines()[-1], flush=True)
-    print(format_rows(rows, list(solvers)))
+                rows.append(case(n, d, m, ratio))
+                print(table(rows[-1:]).splitlines()[-1], flush=True)
+    print(table(rows))
     if args.json:
         with open(args.json, "w") as f:
             json.dump(rows, f, indent=1)
-
 
 if __name__ == "__main__":
     main()
